@@ -118,6 +118,17 @@ impl Amount {
         Ok(Amount { minor_units, decimals })
     }
 
+    /// Builds an amount for reporting a figure that the caller's invariants
+    /// already keep in range (a balance the ledger holds, a limit from a
+    /// validated spec): out-of-range input is clamped to the nearest valid
+    /// value instead of failing. Never use it to create money.
+    pub fn saturating_from_minor_units(minor_units: i128, decimals: u8) -> Amount {
+        Amount {
+            minor_units: minor_units.clamp(-MINOR_UNITS_MAX, MINOR_UNITS_MAX),
+            decimals: decimals.min(DECIMALS_MAX),
+        }
+    }
+
     /// The amount zero in a currency with `decimals` decimals.
     ///
     /// # Errors
