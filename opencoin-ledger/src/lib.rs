@@ -1,1 +1,40 @@
-//! placeholder
+//! The OpenCoin ledger: the state machine that enforces a currency's design.
+//!
+//! A [`Ledger`] holds one or more currencies and their accounts. It applies
+//! [`Operation`]s (create a currency, open or update an account, submit a
+//! signed transaction, distribute basic income) one at a time, as an
+//! independent batch ([`Ledger::apply_each`]) or as an atomic batch
+//! ([`Ledger::apply_atomic`]). Each operation is checked completely before
+//! anything is written; a refusal is a [`Rejection`] that says which check
+//! or rule refused and changes nothing.
+//!
+//! Applied operations publish [`Event`]s, in order, to [`Subscriber`]s, such
+//! as the built-in [`ActivityReputation`]. Queries give balances with
+//! demurrage applied, the supply, statements, a trial balance that sums to
+//! the supply and a [`Ledger::state_hash`] for comparing replicas.
+//!
+//! The ledger never reads a clock or a random source: time comes with each
+//! operation and must not go backwards, and the same operations in the same
+//! order always give the same state hash.
+//!
+//! # Features
+//!
+//! - `tracing`: reserved for `tracing` spans at debug and trace level; the
+//!   ledger emits none yet, and never logs amounts tied to identities or
+//!   key material.
+
+mod hash;
+mod ledger;
+
+pub mod event;
+pub mod operation;
+pub mod query;
+pub mod rejection;
+pub mod reputation;
+
+pub use event::{Event, EventKind, EventLog, Subscriber, SubscriberId};
+pub use ledger::{BatchRejection, Ledger, LedgerConfig, PostingKind, Receipt};
+pub use operation::{OpenAccount, Operation, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
+pub use query::{BalanceView, QueryError, StatementLine, SupplyView, TrialBalance, TrialBalanceLine};
+pub use rejection::Rejection;
+pub use reputation::{Activity, ActivityReputation, Assessment, ReputationModule};

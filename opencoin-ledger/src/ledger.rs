@@ -1,0 +1,1067 @@
+//! The ledger: accounts, balances and the application of operations.
+//!
+//! Applying an operation has two phases. The *plan* phase reads state and
+//! runs every check, in the order [`Rejection`] lists them, producing a
+//! small plan of new values; nothing is written, so a refusal changes
+//! nothing. The *commit* phase writes the plan, appends postings and events,
+//! and asserts that the currency's books still balance. An atomic batch
+//! also records the old value of everything it writes, and restores them in
+//! reverse order if any operation of the batch is refused.
+
+use std::collections::BTreeMap;
+
+use opencoin_core::ed25519_dalek::VerifyingKey;
+use opencoin_core::spec::{MeltDestination, SupplyPolicy};
+use opencoin_core::{
+    AccountAttributes, AccountId, AccountKind, Action, Amount, AmountError, CurrencyCode,
+    CurrencySpec, MINOR_UNITS_MAX, SignedTransaction, Timestamp, TransactionId,
+};
+use opencoin_rules::{AccountProfile, Melt, Movement, Party, RuleSet, Verdict, Warning};
+
+use crate::event::{Event, EventKind, Subscriber, SubscriberId};
+use crate::hash::{IdMap, IdSet};
+use crate::operation::{OpenAccount, Operation, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
+use crate::rejection::Rejection;
+
+/// How a ledger treats signatures and history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// Verify every transaction's signature (strictly). Turn off only when
+    /// the caller has verified them already, for example in a benchmark that
+    /// measures verification separately. Default: on.
+    pub verify_signatures: bool,
+    /// Keep every posting in memory so that statements can be produced.
+    /// Default: on. Off saves about 80 bytes per movement.
+    pub keep_history: bool,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> LedgerConfig {
+        LedgerConfig { verify_signatures: true, keep_history: true }
+    }
+}
+
+/// What happened to an operation that was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    /// The operation was applied.
+    Applied {
+        /// A soft limit passed on the way, if any.
+        warning: Option<Warning>,
+    },
+    /// The very same transaction was applied before; nothing changed.
+    AlreadyApplied(TransactionId),
+}
+
+/// An atomic batch that was refused as a whole.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("operation {index} of the batch was refused, so none was applied: {rejection}")]
+pub struct BatchRejection {
+    /// The position of the first refused operation.
+    pub index: usize,
+    /// Why it was refused.
+    pub rejection: Rejection,
+}
+
+/// The part of an account read and written by every payment, kept apart from
+/// the rest so that payments touch as few cache lines as possible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AccountHot {
+    /// Balance in minor units, as of `as_of` (demurrage after that is not
+    /// applied yet).
+    pub balance: i128,
+    /// When the balance was last settled.
+    pub as_of: Timestamp,
+    /// The sequence number the next transaction from this account must carry.
+    pub next_sequence: u64,
+    /// Index of the currency in the ledger.
+    pub currency: u16,
+    /// What the rules decided about the account.
+    pub profile: AccountProfile,
+}
+
+/// The rest of an account.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AccountCold {
+    pub attributes: AccountAttributes,
+    pub owner: VerifyingKey,
+}
+
+/// The running totals of a currency. Invariant, checked on every commit:
+/// the balances of its accounts sum to `issued - redeemed - burned`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub issued: i128,
+    pub redeemed: i128,
+    pub burned: i128,
+    pub cap: Option<i128>,
+    pub income_paid_through: Timestamp,
+}
+
+impl Totals {
+    pub(crate) fn in_circulation(&self) -> i128 {
+        self.issued - self.redeemed - self.burned
+    }
+}
+
+pub(crate) struct CurrencyState {
+    pub spec: CurrencySpec,
+    pub rules: RuleSet,
+    pub totals: Totals,
+    /// The account melted value is credited to, if not burned.
+    pub melt_destination: Option<u32>,
+}
+
+/// One line of an account's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Posting {
+    pub account: u32,
+    pub at: Timestamp,
+    pub transaction: Option<TransactionId>,
+    pub kind: PostingKind,
+    pub counterparty: Option<AccountId>,
+    /// Signed change in minor units.
+    pub change: i128,
+    pub balance_after: i128,
+}
+
+/// Why a balance changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PostingKind {
+    /// Opening balance issued when the currency was created.
+    Opening,
+    /// Money issued to the account.
+    Issue,
+    /// Payment received.
+    TransferIn,
+    /// Payment made.
+    TransferOut,
+    /// Money redeemed.
+    Redeem,
+    /// Demurrage melted from the account.
+    Melt,
+    /// Melted value received by the destination account.
+    MeltReceived,
+    /// Basic income received.
+    Income,
+}
+
+/// What to restore if an atomic batch is refused.
+enum Undo {
+    Hot(u32, AccountHot),
+    Cold(u32, AccountCold),
+    Totals(u16, Totals),
+    Clock(Timestamp),
+    Applied(TransactionId),
+    AccountOpened(AccountId),
+    CurrencyCreated(CurrencyCode),
+}
+
+/// A ledger of one or more currencies.
+///
+/// ```
+/// use opencoin_core::ed25519_dalek::SigningKey;
+/// use opencoin_core::{AccountId, AccountKind, Action, Amount, CurrencySpec, Timestamp, Transaction};
+/// use opencoin_ledger::{Ledger, LedgerConfig, OpenAccount, Operation};
+///
+/// let issuer_key = SigningKey::from_bytes(&[1; 32]);
+/// let member_key = SigningKey::from_bytes(&[2; 32]);
+/// let spec = CurrencySpec::from_toml_str(&format!(r#"
+///     code = "VLG"
+///     name = "Village"
+///     decimals = 2
+///     supply = {{ policy = "issued", issuers = ["{}"] }}
+/// "#, hex(issuer_key.verifying_key().as_bytes())))?;
+/// let code = spec.code;
+///
+/// let mut ledger = Ledger::new(LedgerConfig::default());
+/// ledger.apply(&Operation::CreateCurrency { spec: Box::new(spec), at: Timestamp(0) })?;
+/// for (id, key, kind) in [(1, &issuer_key, AccountKind::Issuer), (2, &member_key, AccountKind::Member)] {
+///     ledger.apply(&Operation::OpenAccount(OpenAccount {
+///         id: AccountId(id), currency: code, owner: key.verifying_key(), kind,
+///         location: None, sectors: vec![], at: Timestamp(0),
+///     }))?;
+/// }
+/// let issue = Transaction {
+///     currency: code, source: AccountId(1), sequence: 0, timestamp: Timestamp(10),
+///     action: Action::Issue { to: AccountId(2), amount: Amount::parse("25.00", 2)? },
+///     memo: String::new(),
+/// }.sign(&issuer_key)?;
+/// ledger.apply(&Operation::Submit(issue))?;
+/// assert_eq!(ledger.balance(AccountId(2), Timestamp(10))?.balance.to_string(), "25.00");
+///
+/// # fn hex(bytes: &[u8]) -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Ledger {
+    pub(crate) config: LedgerConfig,
+    pub(crate) clock: Timestamp,
+    pub(crate) currencies: Vec<CurrencyState>,
+    pub(crate) currency_index: BTreeMap<CurrencyCode, u16>,
+    pub(crate) hot: Vec<AccountHot>,
+    pub(crate) cold: Vec<AccountCold>,
+    pub(crate) account_index: IdMap<AccountId, u32>,
+    pub(crate) applied: IdSet<TransactionId>,
+    pub(crate) history: Vec<Posting>,
+    event_sequence: u64,
+    pending_events: Vec<Event>,
+    subscribers: Vec<Box<dyn Subscriber>>,
+    undo: Option<Vec<Undo>>,
+}
+
+/// What a checked transaction will write.
+struct Plan {
+    id: TransactionId,
+    at: Timestamp,
+    currency: u16,
+    source: u32,
+    payer: Option<(u32, i128)>,
+    payee: Option<(u32, i128)>,
+    melts: [Option<(u32, Melt)>; 2],
+    fund: Option<(u32, i128)>,
+    totals: Totals,
+    warning: Option<Warning>,
+    amount: i128,
+    action: Action,
+}
+
+impl Ledger {
+    /// An empty ledger.
+    pub fn new(config: LedgerConfig) -> Ledger {
+        Ledger {
+            config,
+            clock: Timestamp(0),
+            currencies: Vec::new(),
+            currency_index: BTreeMap::new(),
+            hot: Vec::new(),
+            cold: Vec::new(),
+            account_index: IdMap::default(),
+            applied: IdSet::default(),
+            history: Vec::new(),
+            event_sequence: 0,
+            pending_events: Vec::new(),
+            subscribers: Vec::new(),
+            undo: None,
+        }
+    }
+
+    /// The configuration the ledger was made with.
+    pub fn config(&self) -> LedgerConfig {
+        self.config
+    }
+
+    /// The time of the last applied operation.
+    pub fn clock(&self) -> Timestamp {
+        self.clock
+    }
+
+    /// Adds a subscriber, which will receive every later event in order.
+    pub fn subscribe(&mut self, subscriber: Box<dyn Subscriber>) -> SubscriberId {
+        self.subscribers.push(subscriber);
+        SubscriberId(self.subscribers.len() - 1)
+    }
+
+    /// A subscriber added earlier, if it has type `T`.
+    pub fn subscriber<T: Subscriber>(&self, id: SubscriberId) -> Option<&T> {
+        let subscriber: &dyn Subscriber = self.subscribers.get(id.0)?.as_ref();
+        (subscriber as &dyn std::any::Any).downcast_ref::<T>()
+    }
+
+    /// Applies one operation.
+    ///
+    /// # Errors
+    ///
+    /// A [`Rejection`]; the ledger is then exactly as before the call and
+    /// may be used on.
+    pub fn apply(&mut self, operation: &Operation) -> Result<Receipt, Rejection> {
+        let signature_ok = self.signature_ok(operation);
+        let result = self.apply_one(operation, signature_ok);
+        self.publish();
+        result
+    }
+
+    /// Applies operations one after another, each on its own: a refused one
+    /// does not stop the others. Returns one result per operation.
+    pub fn apply_each(&mut self, operations: &[Operation]) -> Vec<Result<Receipt, Rejection>> {
+        let signatures = self.verify_all(operations);
+        let results = operations
+            .iter()
+            .zip(signatures)
+            .map(|(operation, signature_ok)| self.apply_one(operation, signature_ok))
+            .collect();
+        self.publish();
+        results
+    }
+
+    /// Applies all the operations or none of them.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchRejection`] with the first refused operation; the ledger is
+    /// then exactly as before the call (no events are published) and may be
+    /// used on.
+    pub fn apply_atomic(&mut self, operations: &[Operation]) -> Result<Vec<Receipt>, BatchRejection> {
+        let signatures = self.verify_all(operations);
+        let events_before = (self.event_sequence, self.pending_events.len());
+        let history_before = self.history.len();
+        self.undo = Some(Vec::new());
+
+        let mut receipts = Vec::with_capacity(operations.len());
+        let mut refusal = None;
+        for (index, (operation, signature_ok)) in operations.iter().zip(signatures).enumerate() {
+            match self.apply_one(operation, signature_ok) {
+                Ok(receipt) => receipts.push(receipt),
+                Err(rejection) => {
+                    refusal = Some(BatchRejection { index, rejection });
+                    break;
+                }
+            }
+        }
+
+        let undo = self.undo.take().unwrap_or_default();
+        match refusal {
+            None => {
+                self.publish();
+                Ok(receipts)
+            }
+            Some(refusal) => {
+                self.roll_back(undo);
+                self.history.truncate(history_before);
+                self.event_sequence = events_before.0;
+                self.pending_events.truncate(events_before.1);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// Verifies the signatures of a batch before it is applied.
+    ///
+    /// TODO(parallel-verify): this runs on one core; splitting the batch
+    /// across threads (or using ed25519 batch verification with a strict
+    /// fallback) is the next step for signed throughput.
+    fn verify_all(&self, operations: &[Operation]) -> Vec<bool> {
+        operations.iter().map(|operation| self.signature_ok(operation)).collect()
+    }
+
+    fn signature_ok(&self, operation: &Operation) -> bool {
+        match operation {
+            Operation::Submit(signed) => !self.config.verify_signatures || signed.verify().is_ok(),
+            _ => true,
+        }
+    }
+
+    fn apply_one(&mut self, operation: &Operation, signature_ok: bool) -> Result<Receipt, Rejection> {
+        match operation {
+            Operation::Submit(signed) => self.submit(signed, signature_ok),
+            Operation::CreateCurrency { spec, at } => self.create_currency(spec, *at),
+            Operation::OpenAccount(open) => self.open_account(open),
+            Operation::UpdateAccount(update) => self.update_account(update),
+            Operation::DistributeIncome { currency, at } => self.distribute_income(*currency, *at),
+        }
+    }
+
+    fn publish(&mut self) {
+        if self.pending_events.is_empty() {
+            return;
+        }
+        for event in &self.pending_events {
+            for subscriber in &mut self.subscribers {
+                subscriber.on_event(event);
+            }
+        }
+        self.pending_events.clear();
+    }
+
+    fn emit(&mut self, at: Timestamp, kind: EventKind) {
+        self.pending_events.push(Event { sequence: self.event_sequence, at, kind });
+        self.event_sequence += 1;
+    }
+
+    fn record(&mut self, undo: Undo) {
+        if let Some(log) = &mut self.undo {
+            log.push(undo);
+        }
+    }
+
+    fn roll_back(&mut self, undo: Vec<Undo>) {
+        for entry in undo.into_iter().rev() {
+            match entry {
+                Undo::Hot(index, hot) => self.hot[index as usize] = hot,
+                Undo::Cold(index, cold) => self.cold[index as usize] = cold,
+                Undo::Totals(index, totals) => self.currencies[usize::from(index)].totals = totals,
+                Undo::Clock(clock) => self.clock = clock,
+                Undo::Applied(id) => {
+                    self.applied.remove(&id);
+                }
+                Undo::AccountOpened(id) => {
+                    self.hot.pop();
+                    self.cold.pop();
+                    self.account_index.remove(&id);
+                }
+                Undo::CurrencyCreated(code) => {
+                    self.currencies.pop();
+                    self.currency_index.remove(&code);
+                }
+            }
+        }
+    }
+
+    fn check_time(&self, at: Timestamp) -> Result<(), Rejection> {
+        if at < self.clock {
+            return Err(Rejection::TimeWentBackwards { at, clock: self.clock });
+        }
+        Ok(())
+    }
+
+    fn advance_clock(&mut self, at: Timestamp) {
+        if at != self.clock {
+            self.record(Undo::Clock(self.clock));
+            self.clock = at;
+        }
+    }
+
+    pub(crate) fn currency(&self, code: CurrencyCode) -> Result<u16, Rejection> {
+        self.currency_index.get(&code).copied().ok_or(Rejection::UnknownCurrency(code))
+    }
+
+    pub(crate) fn account(&self, id: AccountId) -> Result<u32, Rejection> {
+        self.account_index.get(&id).copied().ok_or(Rejection::UnknownAccount(id))
+    }
+
+    /// The balance of account `index` settled to `at`: demurrage since the
+    /// last settlement is computed, not written.
+    pub(crate) fn settle(&self, index: u32, at: Timestamp) -> Melt {
+        let hot = &self.hot[index as usize];
+        let unchanged = Melt { balance: hot.balance, melted: 0 };
+        if !hot.profile.melts {
+            return unchanged;
+        }
+        let demurrage = self.currencies[usize::from(hot.currency)].rules.demurrage();
+        demurrage.map_or(unchanged, |demurrage| demurrage.melt(hot.balance, hot.as_of, at))
+    }
+
+    // ----- currencies and accounts -------------------------------------------------------
+
+    fn create_currency(&mut self, spec: &CurrencySpec, at: Timestamp) -> Result<Receipt, Rejection> {
+        self.check_time(at)?;
+        if self.currency_index.contains_key(&spec.code) {
+            return Err(Rejection::CurrencyExists(spec.code));
+        }
+        let rules = RuleSet::compile(spec).map_err(Rejection::InvalidSpec)?;
+        let own_code = spec.code;
+        opencoin_rules::check_exchange_links(spec, |code| {
+            code == own_code || self.currency_index.contains_key(&code)
+        })
+        .map_err(Rejection::InvalidSpec)?;
+        for declared in &spec.accounts {
+            if self.account_index.contains_key(&declared.id) {
+                return Err(Rejection::AccountExists(declared.id));
+            }
+        }
+        let index = u16::try_from(self.currencies.len())
+            .map_err(|_| Rejection::Overflow { what: "number of currencies" })?;
+
+        let cap = match &spec.supply {
+            SupplyPolicy::Issued { cap, .. } => cap.map(Amount::minor_units),
+            _ => None,
+        };
+        self.currencies.push(CurrencyState {
+            spec: spec.clone(),
+            rules,
+            totals: Totals { issued: 0, redeemed: 0, burned: 0, cap, income_paid_through: at },
+            melt_destination: None,
+        });
+        self.currency_index.insert(spec.code, index);
+        self.record(Undo::CurrencyCreated(spec.code));
+        self.advance_clock(at);
+        self.emit(at, EventKind::CurrencyCreated { currency: spec.code });
+
+        // Declared accounts were validated with the spec (unique ids, issuer
+        // keys, opening balances within the cap), so opening them cannot be
+        // refused except for an id clash, which was checked above.
+        for declared in &spec.accounts {
+            let open = OpenAccount {
+                id: declared.id,
+                currency: spec.code,
+                owner: declared.owner,
+                kind: declared.kind,
+                location: declared.location,
+                sectors: declared.sectors.clone(),
+                at,
+            };
+            let account = self.insert_account(&open, index);
+            if declared.opening_balance.is_positive() {
+                self.credit_opening(index, account, declared.opening_balance, at);
+            }
+        }
+        if let Some((_, _, demurrage)) = spec.demurrage() {
+            if let MeltDestination::Account(id) = demurrage.destination {
+                self.currencies[usize::from(index)].melt_destination =
+                    self.account_index.get(&id).copied();
+            }
+        }
+        Ok(Receipt::Applied { warning: None })
+    }
+
+    fn credit_opening(&mut self, currency: u16, account: u32, amount: Amount, at: Timestamp) {
+        let minor = amount.minor_units();
+        let mut hot = self.hot[account as usize];
+        let mut totals = self.currencies[usize::from(currency)].totals;
+        hot.balance += minor;
+        totals.issued += minor;
+        self.write_hot(account, hot);
+        self.write_totals(currency, totals);
+        let id = self.cold[account as usize].attributes.id;
+        self.post(account, at, None, PostingKind::Opening, None, minor, hot.balance);
+        let code = self.currencies[usize::from(currency)].spec.code;
+        self.emit(at, EventKind::Issued { transaction: None, currency: code, issuer: None, to: id, amount });
+        self.assert_books_balance(currency);
+    }
+
+    fn open_account(&mut self, open: &OpenAccount) -> Result<Receipt, Rejection> {
+        self.check_time(open.at)?;
+        let currency = self.currency(open.currency)?;
+        if self.account_index.contains_key(&open.id) {
+            return Err(Rejection::AccountExists(open.id));
+        }
+        if open.sectors.len() > SECTORS_PER_ACCOUNT_MAX {
+            return Err(Rejection::TooManySectors {
+                count: open.sectors.len(),
+                max: SECTORS_PER_ACCOUNT_MAX,
+            });
+        }
+        if open.kind == AccountKind::Issuer {
+            let allowed = match &self.currencies[usize::from(currency)].spec.supply {
+                SupplyPolicy::Issued { issuers, .. } => issuers.contains(&open.owner),
+                _ => false,
+            };
+            if !allowed {
+                return Err(Rejection::NotAnIssuer { account: open.id });
+            }
+        }
+
+        self.insert_account(open, currency);
+        self.advance_clock(open.at);
+        Ok(Receipt::Applied { warning: None })
+    }
+
+    fn insert_account(&mut self, open: &OpenAccount, currency: u16) -> u32 {
+        let attributes = AccountAttributes {
+            id: open.id,
+            currency: open.currency,
+            kind: open.kind,
+            location: open.location,
+            sectors: open.sectors.clone(),
+        };
+        let profile = self.currencies[usize::from(currency)].rules.profile(&attributes);
+        // Account indexes are u32; four billion accounts is far beyond the
+        // memory of one machine, so saturating here would never be reached.
+        let index = u32::try_from(self.hot.len()).unwrap_or(u32::MAX);
+        self.hot.push(AccountHot {
+            balance: 0,
+            as_of: open.at,
+            next_sequence: 0,
+            currency,
+            profile,
+        });
+        self.cold.push(AccountCold { attributes, owner: open.owner });
+        self.account_index.insert(open.id, index);
+        self.record(Undo::AccountOpened(open.id));
+        self.emit(
+            open.at,
+            EventKind::AccountOpened { account: open.id, currency: open.currency, kind: open.kind },
+        );
+        index
+    }
+
+    fn update_account(&mut self, update: &UpdateAccount) -> Result<Receipt, Rejection> {
+        self.check_time(update.at)?;
+        let index = self.account(update.id)?;
+        if update.sectors.len() > SECTORS_PER_ACCOUNT_MAX {
+            return Err(Rejection::TooManySectors {
+                count: update.sectors.len(),
+                max: SECTORS_PER_ACCOUNT_MAX,
+            });
+        }
+
+        // Settle demurrage first, so that the melt up to now is computed
+        // under the profile that applied until now.
+        let currency = self.hot[index as usize].currency;
+        self.settle_and_write(currency, index, update.at)?;
+
+        let old = self.cold[index as usize].clone();
+        let mut cold = old.clone();
+        cold.attributes.location = update.location;
+        cold.attributes.sectors = update.sectors.clone();
+        let mut hot = self.hot[index as usize];
+        hot.profile = self.currencies[usize::from(currency)].rules.profile(&cold.attributes);
+        self.record(Undo::Cold(index, old));
+        self.cold[index as usize] = cold;
+        self.write_hot(index, hot);
+        self.advance_clock(update.at);
+        self.emit(update.at, EventKind::AccountUpdated { account: update.id });
+        Ok(Receipt::Applied { warning: None })
+    }
+
+    /// Writes the demurrage of one account up to `at`, crediting the
+    /// destination or burning. Checks before writing, so a refusal changes
+    /// nothing.
+    fn settle_and_write(&mut self, currency: u16, index: u32, at: Timestamp) -> Result<(), Rejection> {
+        let melts = [Some((index, self.settle(index, at)))];
+        let mut totals = self.currencies[usize::from(currency)].totals;
+        let fund = self.fund_credit(currency, &melts, &mut totals)?;
+        if let Some((fund_index, credit)) = fund {
+            add_balance(self.hot[fund_index as usize].balance, credit)?;
+        }
+
+        self.write_melts(currency, at, &melts, fund);
+        self.write_totals(currency, totals);
+        self.assert_books_balance(currency);
+        Ok(())
+    }
+
+    // ----- transactions -----------------------------------------------------------------
+
+    fn submit(&mut self, signed: &SignedTransaction, signature_ok: bool) -> Result<Receipt, Rejection> {
+        let id = signed.id();
+        if self.applied.contains(&id) {
+            return Ok(Receipt::AlreadyApplied(id));
+        }
+        let plan = self.plan(signed, signature_ok)?;
+        let warning = plan.warning.clone();
+        self.commit(plan);
+        Ok(Receipt::Applied { warning })
+    }
+
+    /// Runs every check of a transaction, in the documented order, and works
+    /// out what it would write. Reads only.
+    fn plan(&self, signed: &SignedTransaction, signature_ok: bool) -> Result<Plan, Rejection> {
+        let tx = signed.transaction();
+        let at = tx.timestamp;
+        self.check_time(at)?;
+        let currency = self.currency(tx.currency)?;
+        let state = &self.currencies[usize::from(currency)];
+        let source = self.account(tx.source)?;
+        self.check_holds(source, currency, tx)?;
+
+        if !signature_ok {
+            return Err(Rejection::InvalidSignature);
+        }
+        if signed.signer() != &self.cold[source as usize].owner {
+            return Err(Rejection::SignerNotOwner { account: tx.source });
+        }
+        let expected = self.hot[source as usize].next_sequence;
+        if tx.sequence != expected {
+            return Err(Rejection::SequenceMismatch { account: tx.source, expected, got: tx.sequence });
+        }
+
+        let amount = tx.action.amount();
+        if amount.decimals() != state.spec.decimals {
+            return Err(Rejection::BadAmount(AmountError::DecimalsMismatch {
+                left: amount.decimals(),
+                right: state.spec.decimals,
+            }));
+        }
+        amount.require_positive().map_err(Rejection::BadAmount)?;
+        let amount = amount.minor_units();
+        self.check_policy(state, source, tx)?;
+
+        // Who pays and who is paid.
+        let counterparty = match tx.action.counterparty() {
+            Some(id) => {
+                let index = self.account(id)?;
+                self.check_holds(index, currency, tx)?;
+                if index == source {
+                    return Err(Rejection::AccountsMustDiffer(id));
+                }
+                Some(index)
+            }
+            None => None,
+        };
+        let (payer, payee) = match tx.action {
+            Action::Issue { .. } => (None, counterparty),
+            Action::Transfer { .. } => (Some(source), counterparty),
+            Action::Redeem { .. } => (Some(source), None),
+            _ => (None, None),
+        };
+
+        let mut totals = state.totals;
+        if let Action::RaiseSupplyCap { .. } = tx.action {
+            let current = totals.cap.unwrap_or(0);
+            if amount <= current {
+                return Err(Rejection::CapMustRise { current, new_cap: amount });
+            }
+            totals.cap = Some(amount);
+        }
+
+        // Demurrage up to now for both sides, and its destination.
+        let melts = [payer.map(|i| (i, self.settle(i, at))), payee.map(|i| (i, self.settle(i, at)))];
+        let fund = self.fund_credit(currency, &melts, &mut totals)?;
+        let settled = |index: u32, melt: Melt| -> Result<i128, Rejection> {
+            match fund {
+                Some((fund_index, credit)) if fund_index == index => {
+                    add_balance(melt.balance, credit)
+                }
+                _ => Ok(melt.balance),
+            }
+        };
+
+        if let Some((fund_index, credit)) = fund {
+            let involved = [payer, payee].contains(&Some(fund_index));
+            if !involved {
+                add_balance(self.hot[fund_index as usize].balance, credit)?;
+            }
+        }
+
+        let payer_after = match melts[0] {
+            Some((index, melt)) => {
+                let balance = settled(index, melt)?;
+                let after = balance.checked_sub(amount).ok_or(Rejection::Overflow { what: "balance" })?;
+                if state.rules.hard_floor() == Some(0) && after < 0 {
+                    return Err(Rejection::InsufficientFunds {
+                        account: tx.source,
+                        balance,
+                        needed: amount,
+                    });
+                }
+                Some((index, after))
+            }
+            None => None,
+        };
+        let payee_after = match melts[1] {
+            Some((index, melt)) => Some((index, add_balance(settled(index, melt)?, amount)?)),
+            None => None,
+        };
+        match tx.action {
+            Action::Issue { .. } => totals.issued = add_total(totals.issued, amount, "issued total")?,
+            Action::Redeem { .. } => {
+                totals.redeemed = add_total(totals.redeemed, amount, "redeemed total")?
+            }
+            _ => {}
+        }
+
+        let warning = self.check_rules(state, payer_after, payee_after, amount, &totals, &tx.action)?;
+        Ok(Plan {
+            id: signed.id(),
+            at,
+            currency,
+            source,
+            payer: payer_after,
+            payee: payee_after,
+            melts,
+            fund,
+            totals,
+            warning,
+            amount,
+            action: tx.action,
+        })
+    }
+
+    fn check_holds(&self, index: u32, currency: u16, tx: &opencoin_core::Transaction) -> Result<(), Rejection> {
+        if self.hot[index as usize].currency != currency {
+            let attributes = &self.cold[index as usize].attributes;
+            return Err(Rejection::WrongCurrency {
+                account: attributes.id,
+                holds: attributes.currency,
+                transaction: tx.currency,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the supply policy and the source's kind allow the action.
+    fn check_policy(&self, state: &CurrencyState, source: u32, tx: &opencoin_core::Transaction) -> Result<(), Rejection> {
+        let refuse = |policy, action| Err(Rejection::ActionNotAllowed { policy, action });
+        let is_issuer = self.cold[source as usize].attributes.kind == AccountKind::Issuer;
+        match (&state.spec.supply, tx.action) {
+            (SupplyPolicy::Issued { .. }, Action::Issue { .. } | Action::RaiseSupplyCap { .. }) => {
+                if !is_issuer {
+                    return Err(Rejection::NotAnIssuer { account: tx.source });
+                }
+                if matches!(tx.action, Action::RaiseSupplyCap { .. }) && state.totals.cap.is_none() {
+                    return refuse("uncapped issued", "raising a cap");
+                }
+                Ok(())
+            }
+            (SupplyPolicy::BasicIncome { .. }, Action::Issue { .. } | Action::RaiseSupplyCap { .. }) => {
+                refuse("basic income", "issuing")
+            }
+            (SupplyPolicy::MutualCredit { .. }, Action::Issue { .. } | Action::RaiseSupplyCap { .. }) => {
+                refuse("mutual credit", "issuing")
+            }
+            (SupplyPolicy::MutualCredit { .. }, Action::Redeem { .. }) => refuse("mutual credit", "redeeming"),
+            (_, Action::Transfer { .. } | Action::Redeem { .. }) => Ok(()),
+            _ => refuse("this", "this action"),
+        }
+    }
+
+    /// Asks the currency's rules for a verdict on the planned movement.
+    fn check_rules(
+        &self,
+        state: &CurrencyState,
+        payer: Option<(u32, i128)>,
+        payee: Option<(u32, i128)>,
+        amount: i128,
+        totals: &Totals,
+        action: &Action,
+    ) -> Result<Option<Warning>, Rejection> {
+        let party = |(index, balance_after): (u32, i128)| Party {
+            attributes: &self.cold[index as usize].attributes,
+            profile: &self.hot[index as usize].profile,
+            balance_after,
+        };
+        let movement = match (action, payer, payee) {
+            (Action::Issue { .. }, _, Some(payee)) => Movement::Issue {
+                payee: party(payee),
+                amount,
+                supply_after: totals.in_circulation(),
+                cap: totals.cap,
+            },
+            (Action::Transfer { .. }, Some(payer), Some(payee)) => {
+                Movement::Transfer { payer: party(payer), payee: party(payee), amount }
+            }
+            (Action::Redeem { .. }, Some(payer), _) => Movement::Redeem { payer: party(payer), amount },
+            _ => return Ok(None),
+        };
+        match state.rules.check(&movement) {
+            Ok(Verdict::Allowed) => Ok(None),
+            Ok(Verdict::Warned(warning)) => Ok(Some(warning)),
+            Err(violation) => Err(Rejection::RuleViolation(Box::new(violation))),
+        }
+    }
+
+    /// Adds the value melted from the given accounts to the destination
+    /// account (returned with the credit) or to the burned total.
+    fn fund_credit(
+        &self,
+        currency: u16,
+        melts: &[Option<(u32, Melt)>],
+        totals: &mut Totals,
+    ) -> Result<Option<(u32, i128)>, Rejection> {
+        let melted: i128 = melts.iter().flatten().map(|(_, melt)| melt.melted).sum();
+        if melted == 0 {
+            return Ok(None);
+        }
+        match self.currencies[usize::from(currency)].melt_destination {
+            Some(fund) => Ok(Some((fund, melted))),
+            None => {
+                totals.burned = add_total(totals.burned, melted, "burned total")?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes a checked plan. Cannot fail: every check ran in [`Self::plan`].
+    fn commit(&mut self, plan: Plan) {
+        let currency = plan.currency;
+        let code = self.currencies[usize::from(currency)].spec.code;
+        let decimals = self.currencies[usize::from(currency)].spec.decimals;
+        let amount = Amount::saturating_from_minor_units(plan.amount, decimals);
+        let before = self.currencies[usize::from(currency)].totals;
+
+        self.write_melts(currency, plan.at, &plan.melts, plan.fund);
+        let mut source = self.hot[plan.source as usize];
+        source.next_sequence += 1;
+        self.write_hot(plan.source, source);
+        let counterpart = |index: Option<(u32, i128)>, ledger: &Ledger| {
+            index.map(|(i, _)| ledger.cold[i as usize].attributes.id)
+        };
+        let payer_id = counterpart(plan.payer, self);
+        let payee_id = counterpart(plan.payee, self);
+        if let Some((index, after)) = plan.payer {
+            let kind = if plan.payee.is_some() { PostingKind::TransferOut } else { PostingKind::Redeem };
+            self.write_balance(index, after, plan.at);
+            self.post(index, plan.at, Some(plan.id), kind, payee_id, -plan.amount, after);
+        }
+        if let Some((index, after)) = plan.payee {
+            let kind = if plan.payer.is_some() { PostingKind::TransferIn } else { PostingKind::Issue };
+            self.write_balance(index, after, plan.at);
+            let from = payer_id.or(Some(self.cold[plan.source as usize].attributes.id));
+            self.post(index, plan.at, Some(plan.id), kind, from, plan.amount, after);
+        }
+        self.write_totals(currency, plan.totals);
+        self.record(Undo::Applied(plan.id));
+        self.applied.insert(plan.id);
+        self.advance_clock(plan.at);
+
+        let source_id = self.cold[plan.source as usize].attributes.id;
+        let kind = match (plan.action, payer_id, payee_id) {
+            (Action::Transfer { .. }, Some(from), Some(to)) => {
+                EventKind::Transferred { transaction: plan.id, currency: code, from, to, amount }
+            }
+            (Action::Issue { .. }, _, Some(to)) => EventKind::Issued {
+                transaction: Some(plan.id),
+                currency: code,
+                issuer: Some(source_id),
+                to,
+                amount,
+            },
+            (Action::Redeem { .. }, Some(from), _) => {
+                EventKind::Redeemed { transaction: plan.id, currency: code, from, amount }
+            }
+            _ => EventKind::SupplyCapRaised { transaction: plan.id, currency: code, cap: amount },
+        };
+        self.emit(plan.at, kind);
+        if let Some(warning) = plan.warning {
+            self.emit(plan.at, EventKind::Warned { transaction: plan.id, warning });
+        }
+
+        // The books must balance after every commit: what the accounts
+        // changed by equals what was created minus what was destroyed.
+        let after = self.currencies[usize::from(currency)].totals;
+        debug_assert!(after.in_circulation() - before.in_circulation() == match plan.action {
+            Action::Issue { .. } => plan.amount,
+            Action::Redeem { .. } => -plan.amount,
+            _ => 0,
+        } - (after.burned - before.burned));
+        self.assert_books_balance(currency);
+    }
+
+    /// Writes settled balances and the destination's credit, with postings
+    /// and events for every melt.
+    fn write_melts(&mut self, currency: u16, at: Timestamp, melts: &[Option<(u32, Melt)>], fund: Option<(u32, i128)>) {
+        let code = self.currencies[usize::from(currency)].spec.code;
+        let decimals = self.currencies[usize::from(currency)].spec.decimals;
+        let destination = fund.map(|(index, _)| self.cold[index as usize].attributes.id);
+        for &(index, melt) in melts.iter().flatten() {
+            let mut hot = self.hot[index as usize];
+            hot.balance = melt.balance;
+            hot.as_of = at;
+            self.write_hot(index, hot);
+            if melt.melted > 0 {
+                let account = self.cold[index as usize].attributes.id;
+                self.post(index, at, None, PostingKind::Melt, destination, -melt.melted, melt.balance);
+                let amount = Amount::saturating_from_minor_units(melt.melted, decimals);
+                self.emit(at, EventKind::Melted { currency: code, account, amount, destination });
+            }
+        }
+        if let Some((index, credit)) = fund {
+            let mut hot = self.hot[index as usize];
+            hot.balance += credit;
+            self.write_hot(index, hot);
+            self.post(index, at, None, PostingKind::MeltReceived, None, credit, hot.balance);
+        }
+    }
+
+    fn write_balance(&mut self, index: u32, balance: i128, at: Timestamp) {
+        let mut hot = self.hot[index as usize];
+        hot.balance = balance;
+        hot.as_of = at;
+        self.write_hot(index, hot);
+    }
+
+    fn write_hot(&mut self, index: u32, hot: AccountHot) {
+        debug_assert!((-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(&hot.balance));
+        if self.undo.is_some() {
+            self.record(Undo::Hot(index, self.hot[index as usize]));
+        }
+        self.hot[index as usize] = hot;
+    }
+
+    fn write_totals(&mut self, currency: u16, totals: Totals) {
+        if self.undo.is_some() {
+            self.record(Undo::Totals(currency, self.currencies[usize::from(currency)].totals));
+        }
+        self.currencies[usize::from(currency)].totals = totals;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn post(
+        &mut self,
+        account: u32,
+        at: Timestamp,
+        transaction: Option<TransactionId>,
+        kind: PostingKind,
+        counterparty: Option<AccountId>,
+        change: i128,
+        balance_after: i128,
+    ) {
+        if self.config.keep_history {
+            self.history.push(Posting { account, at, transaction, kind, counterparty, change, balance_after });
+        }
+    }
+
+    /// In debug builds, checks the whole currency: its balances sum to its
+    /// supply in circulation. Walks every account, so release builds rely on
+    /// the per-commit check in [`Self::commit`] and the property tests.
+    fn assert_books_balance(&self, currency: u16) {
+        if cfg!(debug_assertions) {
+            let sum: i128 = self.hot.iter().filter(|hot| hot.currency == currency).map(|hot| hot.balance).sum();
+            let totals = self.currencies[usize::from(currency)].totals;
+            debug_assert_eq!(sum, totals.in_circulation(), "books of currency {currency} do not balance");
+        }
+    }
+
+    // ----- basic income -----------------------------------------------------------------
+
+    fn distribute_income(&mut self, code: CurrencyCode, at: Timestamp) -> Result<Receipt, Rejection> {
+        self.check_time(at)?;
+        let currency = self.currency(code)?;
+        let state = &self.currencies[usize::from(currency)];
+        let SupplyPolicy::BasicIncome { amount, period } = state.spec.supply else {
+            return Err(Rejection::ActionNotAllowed { policy: "this", action: "distributing income" });
+        };
+        let paid_through = state.totals.income_paid_through;
+        let periods = at.seconds_since(paid_through) / period.seconds();
+        if periods == 0 {
+            return Err(Rejection::NothingToDistribute { paid_through });
+        }
+
+        // Plan every credit before writing any, so that an overflow refuses
+        // the whole distribution. Members are paid in account order.
+        let per_member = i128::from(periods)
+            .checked_mul(amount.minor_units())
+            .filter(|income| *income <= MINOR_UNITS_MAX)
+            .ok_or(Rejection::Overflow { what: "income" })?;
+        let melts: Vec<Option<(u32, Melt)>> = (0..self.hot.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .filter(|&i| self.hot[i as usize].currency == currency)
+            .filter(|&i| self.cold[i as usize].attributes.kind == AccountKind::Member)
+            .map(|i| Some((i, self.settle(i, at))))
+            .collect();
+        let mut totals = state.totals;
+        let fund = self.fund_credit(currency, &melts, &mut totals)?;
+        for &(index, melt) in melts.iter().flatten() {
+            let received = match fund {
+                Some((fund_index, credit)) if fund_index == index => add_balance(per_member, credit)?,
+                _ => per_member,
+            };
+            add_balance(melt.balance, received)?;
+            totals.issued = add_total(totals.issued, per_member, "issued total")?;
+        }
+        if let Some((fund_index, credit)) = fund {
+            add_balance(self.hot[fund_index as usize].balance, credit)?;
+        }
+        let paid_seconds = periods.saturating_mul(period.seconds());
+        totals.income_paid_through = Timestamp(paid_through.seconds().saturating_add(paid_seconds));
+
+        self.write_melts(currency, at, &melts, fund);
+        for &(index, _) in melts.iter().flatten() {
+            let mut hot = self.hot[index as usize];
+            hot.balance += per_member;
+            self.write_hot(index, hot);
+            let account = self.cold[index as usize].attributes.id;
+            self.post(index, at, None, PostingKind::Income, None, per_member, hot.balance);
+            let income = Amount::saturating_from_minor_units(per_member, amount.decimals());
+            self.emit(at, EventKind::IncomePaid { currency: code, account, amount: income });
+        }
+        self.write_totals(currency, totals);
+        self.advance_clock(at);
+        self.assert_books_balance(currency);
+        Ok(Receipt::Applied { warning: None })
+    }
+}
+
+/// Adds to a balance, refusing results beyond the amount range.
+fn add_balance(balance: i128, change: i128) -> Result<i128, Rejection> {
+    balance
+        .checked_add(change)
+        .filter(|sum| (-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(sum))
+        .ok_or(Rejection::Overflow { what: "balance" })
+}
+
+/// Adds to a running total, which may exceed the range of one amount but not
+/// that of `i128`.
+fn add_total(total: i128, change: i128, what: &'static str) -> Result<i128, Rejection> {
+    total.checked_add(change).ok_or(Rejection::Overflow { what })
+}

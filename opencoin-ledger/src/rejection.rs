@@ -1,0 +1,177 @@
+//! Why the ledger refused an operation.
+
+use opencoin_core::{AccountId, AmountError, CurrencyCode, SpecError, Timestamp, TransactionId};
+use opencoin_rules::RuleViolation;
+use thiserror::Error;
+
+/// Why an operation was refused. A refused operation changes nothing.
+///
+/// Variants are listed in the order the checks run, so when several apply
+/// the first one listed is the answer every node gives. Each has a stable
+/// numeric [`Rejection::code`] for journals and wire formats; codes are never
+/// renumbered, and new variants get new codes.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The operation's time is earlier than the last applied operation's.
+    #[error("time went backwards: operation at {at} after the ledger reached {clock}")]
+    TimeWentBackwards {
+        /// The operation's time.
+        at: Timestamp,
+        /// The ledger's time.
+        clock: Timestamp,
+    },
+    /// The currency is not in this ledger.
+    #[error("currency {0} is unknown")]
+    UnknownCurrency(CurrencyCode),
+    /// A currency with this code already exists.
+    #[error("currency {0} already exists")]
+    CurrencyExists(CurrencyCode),
+    /// The currency spec cannot be compiled or refers to unknown currencies.
+    #[error("invalid currency spec: {0}")]
+    InvalidSpec(SpecError),
+    /// An account with this id already exists.
+    #[error("account {0} already exists")]
+    AccountExists(AccountId),
+    /// No account has this id.
+    #[error("account {0} is unknown")]
+    UnknownAccount(AccountId),
+    /// The account holds another currency than the transaction's.
+    #[error("account {account} holds {holds}, not {transaction}")]
+    WrongCurrency {
+        /// The account.
+        account: AccountId,
+        /// The currency it holds.
+        holds: CurrencyCode,
+        /// The transaction's currency.
+        transaction: CurrencyCode,
+    },
+    /// The signature does not verify (deliberately without detail).
+    #[error("the signature does not verify")]
+    InvalidSignature,
+    /// The transaction is signed by a key that does not own the source.
+    #[error("the signer does not own account {account}")]
+    SignerNotOwner {
+        /// The source account.
+        account: AccountId,
+    },
+    /// Only issuer accounts may issue or raise the cap, and only keys listed
+    /// in the spec may own issuer accounts.
+    #[error("account {account} is not an issuer of this currency")]
+    NotAnIssuer {
+        /// The account.
+        account: AccountId,
+    },
+    /// The currency's supply policy does not allow this action.
+    #[error("the {policy} supply policy does not allow {action}")]
+    ActionNotAllowed {
+        /// The policy's name.
+        policy: &'static str,
+        /// The action refused.
+        action: &'static str,
+    },
+    /// The sequence number is not the source account's next one: a replay
+    /// of an already used number, or a gap.
+    #[error("account {account} expects sequence {expected}, got {got}")]
+    SequenceMismatch {
+        /// The source account.
+        account: AccountId,
+        /// The next sequence number it accepts.
+        expected: u64,
+        /// The number the transaction carries.
+        got: u64,
+    },
+    /// The amount is not valid for this currency or action.
+    #[error("bad amount: {0}")]
+    BadAmount(AmountError),
+    /// A transfer from an account to itself.
+    #[error("account {0} cannot pay itself")]
+    AccountsMustDiffer(AccountId),
+    /// A new supply cap that does not raise the current one.
+    #[error("the new cap {new_cap} does not raise the current cap {current}")]
+    CapMustRise {
+        /// The current cap in minor units.
+        current: i128,
+        /// The proposed cap in minor units.
+        new_cap: i128,
+    },
+    /// The payer does not hold enough (issued and basic-income currencies).
+    #[error("account {account} holds {balance} minor units, {needed} needed")]
+    InsufficientFunds {
+        /// The payer.
+        account: AccountId,
+        /// Its balance after demurrage, in minor units.
+        balance: i128,
+        /// The amount asked for, in minor units.
+        needed: i128,
+    },
+    /// A rule of the currency refused.
+    #[error(transparent)]
+    RuleViolation(Box<RuleViolation>),
+    /// A balance or total would leave the representable range.
+    #[error("the {what} would overflow")]
+    Overflow {
+        /// Which balance or total.
+        what: &'static str,
+    },
+    /// No whole income period has passed since the last distribution.
+    #[error("no whole income period has passed since {paid_through}")]
+    NothingToDistribute {
+        /// The time up to which income has been paid.
+        paid_through: Timestamp,
+    },
+    /// An account has more sectors than allowed.
+    #[error("{count} sectors is more than the {max} an account may have")]
+    TooManySectors {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The transaction cannot be encoded (memo too long).
+    #[error("the transaction cannot be encoded: memo over the limit")]
+    Unencodable,
+}
+
+impl Rejection {
+    /// A stable number for the rejection's kind.
+    pub fn code(&self) -> u16 {
+        match self {
+            Rejection::TimeWentBackwards { .. } => 1,
+            Rejection::UnknownCurrency(_) => 2,
+            Rejection::CurrencyExists(_) => 3,
+            Rejection::InvalidSpec(_) => 4,
+            Rejection::AccountExists(_) => 5,
+            Rejection::UnknownAccount(_) => 6,
+            Rejection::WrongCurrency { .. } => 7,
+            Rejection::InvalidSignature => 8,
+            Rejection::SignerNotOwner { .. } => 9,
+            Rejection::NotAnIssuer { .. } => 10,
+            Rejection::ActionNotAllowed { .. } => 11,
+            Rejection::SequenceMismatch { .. } => 12,
+            Rejection::BadAmount(_) => 13,
+            Rejection::AccountsMustDiffer(_) => 14,
+            Rejection::CapMustRise { .. } => 15,
+            Rejection::InsufficientFunds { .. } => 16,
+            Rejection::RuleViolation(_) => 17,
+            Rejection::Overflow { .. } => 18,
+            Rejection::NothingToDistribute { .. } => 19,
+            Rejection::TooManySectors { .. } => 20,
+            Rejection::Unencodable => 21,
+        }
+    }
+
+    /// The violated rule, if a rule refused.
+    pub fn violation(&self) -> Option<&RuleViolation> {
+        match self {
+            Rejection::RuleViolation(violation) => Some(violation),
+            _ => None,
+        }
+    }
+}
+
+/// An answer about a transaction id that was already applied: not a
+/// rejection, since submitting the same signed transaction twice is meant
+/// to be harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyApplied(pub TransactionId);
