@@ -92,3 +92,8 @@ pub fn load_currency(path: impl AsRef<Path>) -> Result<opencoin_core::CurrencySp
     opencoin_rules::RuleSet::compile(&spec).map_err(invalid)?;
     Ok(spec)
 }
+
+/// The README's code blocks, compiled as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

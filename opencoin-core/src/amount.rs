@@ -283,18 +283,19 @@ impl Amount {
 
 impl fmt::Display for Amount {
     /// Writes the amount with exactly the currency's number of decimals,
-    /// for example `-0.05` or `1200.00`.
+    /// for example `-0.05` or `1200.00`. Width and alignment flags apply to
+    /// the whole number (`{:>12}`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.minor_units < 0 { "-" } else { "" };
         let magnitude = self.minor_units.unsigned_abs();
         if self.decimals == 0 {
-            return write!(f, "{sign}{magnitude}");
+            return f.pad(&format!("{sign}{magnitude}"));
         }
         let unit = 10_u128.pow(u32::from(self.decimals));
         let whole = magnitude / unit;
         let fraction = magnitude % unit;
         let width = usize::from(self.decimals);
-        write!(f, "{sign}{whole}.{fraction:0width$}")
+        f.pad(&format!("{sign}{whole}.{fraction:0width$}"))
     }
 }
 
@@ -319,7 +320,18 @@ pub fn parse_plain_decimal(text: &str) -> Result<Decimal, AmountError> {
     if !all_digits(whole) || !fraction.is_none_or(all_digits) {
         return Err(malformed());
     }
-    Decimal::from_str_exact(text).map_err(|_| AmountError::OutOfRange { value: text.to_owned() })
+
+    // Trailing fraction zeros do not change the value, but `Decimal` counts
+    // them against its 28-digit precision: "8000.0000000000000000000000000"
+    // would be refused as out of range although it is exactly 8000. Drop
+    // them (and a point left bare) before parsing.
+    let significant = match fraction {
+        Some(_) => text.trim_end_matches('0').trim_end_matches('.'),
+        None => text,
+    };
+    Decimal::from_str_exact(significant).map_err(|_| AmountError::OutOfRange {
+        value: text.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -337,6 +349,8 @@ mod tests {
             ("-0.01", 2, Some(-1)),
             ("7", 0, Some(7)),
             ("0.00000001", 8, Some(1)),
+            // 29 digits, but the 25 trailing zeros do not count: exactly 8000.
+            ("8000.0000000000000000000000000", 0, Some(8000)),
             ("12.345", 2, None),
             ("1_000", 2, None),
             ("+1", 2, None),
@@ -372,6 +386,7 @@ mod tests {
         assert_eq!(Amount::from_minor_units(5, 3).unwrap().to_string(), "0.005");
         assert_eq!(Amount::from_minor_units(-1205, 2).unwrap().to_string(), "-12.05");
         assert_eq!(Amount::from_minor_units(42, 0).unwrap().to_string(), "42");
+        assert_eq!(format!("{:>8}", Amount::from_minor_units(-5, 2).unwrap()), "   -0.05");
     }
 
     #[test]

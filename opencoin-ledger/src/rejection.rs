@@ -161,6 +161,34 @@ impl Rejection {
         }
     }
 
+    /// A short, stable name for the rejection's kind, such as
+    /// `insufficient_funds`, for counting and for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Rejection::TimeWentBackwards { .. } => "time_went_backwards",
+            Rejection::UnknownCurrency(_) => "unknown_currency",
+            Rejection::CurrencyExists(_) => "currency_exists",
+            Rejection::InvalidSpec(_) => "invalid_spec",
+            Rejection::AccountExists(_) => "account_exists",
+            Rejection::UnknownAccount(_) => "unknown_account",
+            Rejection::WrongCurrency { .. } => "wrong_currency",
+            Rejection::InvalidSignature => "invalid_signature",
+            Rejection::SignerNotOwner { .. } => "signer_not_owner",
+            Rejection::NotAnIssuer { .. } => "not_an_issuer",
+            Rejection::ActionNotAllowed { .. } => "action_not_allowed",
+            Rejection::SequenceMismatch { .. } => "sequence_mismatch",
+            Rejection::BadAmount(_) => "bad_amount",
+            Rejection::AccountsMustDiffer(_) => "accounts_must_differ",
+            Rejection::CapMustRise { .. } => "cap_must_rise",
+            Rejection::InsufficientFunds { .. } => "insufficient_funds",
+            Rejection::RuleViolation(_) => "rule_violation",
+            Rejection::Overflow { .. } => "overflow",
+            Rejection::NothingToDistribute { .. } => "nothing_to_distribute",
+            Rejection::TooManySectors { .. } => "too_many_sectors",
+            Rejection::Unencodable => "unencodable",
+        }
+    }
+
     /// The violated rule, if a rule refused.
     pub fn violation(&self) -> Option<&RuleViolation> {
         match self {
