@@ -56,7 +56,10 @@ pub struct SpecError {
 impl SpecError {
     /// Builds an error for the field at `path`.
     pub fn new(path: impl Into<String>, problem: impl Into<String>) -> SpecError {
-        SpecError { path: path.into(), problem: problem.into() }
+        SpecError {
+            path: path.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -377,7 +380,9 @@ impl CurrencySpec {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let raw: raw::CurrencyFile = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|error| path_error(error.path().to_string(), &error.inner().to_string()))?;
-        deserializer.end().map_err(|error| SpecError::new("(file)", error.to_string()))?;
+        deserializer
+            .end()
+            .map_err(|error| SpecError::new("(file)", error.to_string()))?;
         CurrencySpec::from_raw(raw)
     }
 
@@ -393,10 +398,13 @@ impl CurrencySpec {
     /// The named rule of the given kind's family, if any: the demurrage
     /// rule, for example, with its position.
     pub fn demurrage(&self) -> Option<(usize, &RuleSpec, &DemurrageSpec)> {
-        self.rules.iter().enumerate().find_map(|(index, rule)| match &rule.kind {
-            RuleKind::Demurrage(demurrage) => Some((index, rule, demurrage)),
-            _ => None,
-        })
+        self.rules
+            .iter()
+            .enumerate()
+            .find_map(|(index, rule)| match &rule.kind {
+                RuleKind::Demurrage(demurrage) => Some((index, rule, demurrage)),
+                _ => None,
+            })
     }
 }
 
@@ -404,14 +412,21 @@ fn check_size(text: &str) -> Result<(), SpecError> {
     if text.len() > SPEC_BYTES_MAX {
         return Err(SpecError::new(
             "(file)",
-            format!("is {} bytes; at most {SPEC_BYTES_MAX} are accepted", text.len()),
+            format!(
+                "is {} bytes; at most {SPEC_BYTES_MAX} are accepted",
+                text.len()
+            ),
         ));
     }
     Ok(())
 }
 
 fn path_error(path: String, message: &str) -> SpecError {
-    let path = if path.is_empty() || path == "." { "(file)".to_owned() } else { path };
+    let path = if path.is_empty() || path == "." {
+        "(file)".to_owned()
+    } else {
+        path
+    };
     SpecError::new(path, one_line(message))
 }
 
@@ -431,12 +446,13 @@ impl fmt::Display for Party {
 
 /// The file's structure exactly as written, before validation.
 ///
-/// These types exist so that serde refuses unknown fields and unknown rule
-/// kinds with the path of the offender; the checks that need more than a
-/// type (ranges, references between fields) are in [`CurrencySpec::from_raw`].
+/// These types exist so that serde refuses unknown and mistyped fields with
+/// the path of the offender; the checks that need more than a type (which
+/// fields a rule kind or supply policy takes, ranges, references between
+/// fields) are in [`CurrencySpec::from_raw`].
 pub mod raw {
     use serde::Deserialize;
-    
+
     /// A currency file.
     #[derive(Debug, Clone, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -456,24 +472,32 @@ pub mod raw {
         pub exchange_links: Vec<ExchangeLink>,
     }
 
-    /// The supply section, tagged by `policy`.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
-    #[allow(missing_docs)]
-    pub enum Supply {
-        Issued {
-            issuers: Vec<String>,
-            cap: Option<String>,
-        },
-        BasicIncome {
-            amount: String,
-            period: String,
-        },
-        MutualCredit {
-            credit_limit: String,
-            #[serde(default)]
-            enforcement: Option<String>,
-        },
+    /// The supply section: its `policy` and the fields of every policy.
+    ///
+    /// Read as one flat struct rather than as an enum tagged by `policy`:
+    /// serde reads a tagged enum into a buffer first, and an error inside
+    /// the buffer could then be placed only at `supply`, not at the field.
+    /// Which fields a policy takes, and which it requires, is checked by
+    /// [`CurrencySpec::from_raw`](super::CurrencySpec::from_raw).
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Supply {
+        /// `issued`, `basic_income` or `mutual_credit`.
+        pub policy: String,
+        /// Issued, required: the keys allowed to own issuer accounts, 64 hex
+        /// digits each.
+        pub issuers: Option<Vec<String>>,
+        /// Issued: the most money in circulation at once; no cap if absent.
+        pub cap: Option<String>,
+        /// Basic income, required: what each member receives per period.
+        pub amount: Option<String>,
+        /// Basic income, required: the length of one income period, such as
+        /// `30d`.
+        pub period: Option<String>,
+        /// Mutual credit, required: how far below zero an account may go.
+        pub credit_limit: Option<String>,
+        /// Mutual credit: `hard` (the default) or `soft`.
+        pub enforcement: Option<String>,
     }
 
     /// Accounts a rule spares.
@@ -487,50 +511,56 @@ pub mod raw {
         pub accounts: Vec<u64>,
     }
 
-    /// One rule, tagged by `kind`.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-    #[allow(missing_docs)]
-    pub enum Rule {
-        Perimeter {
-            name: Option<String>,
-            #[serde(default)]
-            exempt: Exempt,
-            area: Area,
-            applies_to: Option<String>,
-        },
-        Demurrage {
-            name: Option<String>,
-            #[serde(default)]
-            exempt: Exempt,
-            rate: String,
-            period: String,
-            step: Option<String>,
-            free_allowance: Option<String>,
-            rounding: Option<String>,
-            destination: Destination,
-        },
-        Sectors {
-            name: Option<String>,
-            #[serde(default)]
-            exempt: Exempt,
-            mode: String,
-            codes: Vec<String>,
-            direction: Option<String>,
-            reason: String,
-        },
-        BalanceCeiling {
-            name: Option<String>,
-            #[serde(default)]
-            exempt: Exempt,
-            max: String,
-        },
-        PaymentMax {
-            name: Option<String>,
-            #[serde(default)]
-            exempt: Exempt,
-            max: String,
-        },
+    /// One rule: its `kind`, the fields every rule has, and the fields of
+    /// every kind.
+    ///
+    /// Read as one flat struct rather than as an enum tagged by `kind`, for
+    /// the reason given at [`Supply`]: so that an unknown or mistyped field
+    /// is reported as `rules[2].max` and not only as `rules[2]`. Which
+    /// fields a kind takes, and which it requires, is checked by
+    /// [`CurrencySpec::from_raw`](super::CurrencySpec::from_raw).
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Rule {
+        /// `perimeter`, `demurrage`, `sectors`, `balance_ceiling` or
+        /// `payment_max`.
+        pub kind: String,
+        /// Every kind: the rule's name, unique in the file; `kind #index`
+        /// if absent.
+        pub name: Option<String>,
+        /// Every kind: the accounts the rule spares.
+        #[serde(default)]
+        pub exempt: Exempt,
+        /// Perimeter, required: the area.
+        pub area: Option<Area>,
+        /// Perimeter: `payer`, `payee` or `both` (the default).
+        pub applies_to: Option<String>,
+        /// Demurrage, required: the fraction that melts per period, such as
+        /// `"2%"` or `"0.02"`.
+        pub rate: Option<String>,
+        /// Demurrage, required: the period the rate is quoted for, such as
+        /// `90d`.
+        pub period: Option<String>,
+        /// Demurrage: how often melting is compounded: `minute`, `hour`,
+        /// `day` or `period` (the default).
+        pub step: Option<String>,
+        /// Demurrage: the part of a balance that never melts; zero if absent.
+        pub free_allowance: Option<String>,
+        /// Demurrage: `down` (the default) or `nearest`.
+        pub rounding: Option<String>,
+        /// Demurrage, required: where melted value goes.
+        pub destination: Option<Destination>,
+        /// Sectors, required: `ban` or `allow`.
+        pub mode: Option<String>,
+        /// Sectors, required: codes, prefixes and ranges such as
+        /// `5000-5599`.
+        pub codes: Option<Vec<String>>,
+        /// Sectors: `paying_into` (the default), `receiving_from` or `both`.
+        pub direction: Option<String>,
+        /// Sectors, required: the community's reason, shown in every refusal.
+        pub reason: Option<String>,
+        /// Balance ceiling and payment max, required: the limit, an amount.
+        pub max: Option<String>,
     }
 
     /// A perimeter's area: exactly one of its forms.

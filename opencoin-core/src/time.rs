@@ -131,7 +131,7 @@ impl fmt::Display for Period {
             (SECONDS_PER_MINUTE, 'm'),
         ];
         for (unit_seconds, unit) in units {
-            if self.0 % unit_seconds == 0 {
+            if self.0.is_multiple_of(unit_seconds) {
                 return write!(f, "{}{unit}", self.0 / unit_seconds);
             }
         }
