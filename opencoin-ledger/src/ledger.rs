@@ -494,11 +494,11 @@ impl Ledger {
                 self.credit_opening(index, account, declared.opening_balance, at);
             }
         }
-        if let Some((_, _, demurrage)) = spec.demurrage() {
-            if let MeltDestination::Account(id) = demurrage.destination {
-                self.currencies[usize::from(index)].melt_destination =
-                    self.account_index.get(&id).copied();
-            }
+        if let Some((_, _, demurrage)) = spec.demurrage()
+            && let MeltDestination::Account(id) = demurrage.destination
+        {
+            self.currencies[usize::from(index)].melt_destination =
+                self.account_index.get(&id).copied();
         }
         Ok(Receipt::Applied { warning: None })
     }
@@ -826,7 +826,7 @@ impl Ledger {
         match state.rules.check(&movement) {
             Ok(Verdict::Allowed) => Ok(None),
             Ok(Verdict::Warned(warning)) => Ok(Some(warning)),
-            Err(violation) => Err(Rejection::RuleViolation(Box::new(violation))),
+            Err(violation) => Err(Rejection::RuleViolation(violation)),
         }
     }
 

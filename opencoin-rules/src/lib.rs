@@ -104,6 +104,20 @@ impl Check {
             Check::Demurrage => "demurrage",
         }
     }
+
+    fn payment_max(&self) -> Option<i128> {
+        match self {
+            Check::PaymentMax(max) => Some(*max),
+            _ => None,
+        }
+    }
+
+    fn ceiling(&self) -> Option<i128> {
+        match self {
+            Check::BalanceCeiling(max) => Some(*max),
+            _ => None,
+        }
+    }
 }
 
 /// What the rules decided about one account, once, when it was opened or
@@ -318,8 +332,9 @@ impl RuleSet {
     ///
     /// # Errors
     ///
-    /// [`RuleViolation`] naming the rule, the figures and the reason.
-    pub fn check(&self, movement: &Movement<'_>) -> Result<Verdict, RuleViolation> {
+    /// [`RuleViolation`] naming the rule, the figures and the reason; boxed,
+    /// because it is large and only the refusal path pays for it.
+    pub fn check(&self, movement: &Movement<'_>) -> Result<Verdict, Box<RuleViolation>> {
         let mut first: Option<(u32, Failure)> = None;
         let mut consider = |rank: u32, failure: Failure| {
             if first.as_ref().is_none_or(|(best, _)| rank < *best) {
@@ -340,7 +355,9 @@ impl RuleSet {
                     consider(rank(rule), Failure::Refused { rule, side: Side::Payer });
                 }
                 self.check_payee(payee, &mut consider);
-                if let Some((rule, max)) = payer.profile.payment_max.filter(|(_, max)| amount > *max) {
+                if let Some(lowest) = payer.profile.payment_max.filter(|(_, max)| amount > *max) {
+                    let (rule, max) =
+                        self.earliest_broken(payer.attributes, amount, lowest, Check::payment_max);
                     consider(rank(rule), Failure::PaymentMax { rule, amount, max });
                 }
                 verdict = self.check_floor(payer, &mut consider);
@@ -352,7 +369,7 @@ impl RuleSet {
 
         match first {
             None => Ok(verdict),
-            Some((_, failure)) => Err(self.explain(failure, movement)),
+            Some((_, failure)) => Err(Box::new(self.explain(failure, movement))),
         }
     }
 
@@ -361,9 +378,33 @@ impl RuleSet {
         if let Some(rule) = payee.profile.refused_as_payee {
             consider(rank(rule), Failure::Refused { rule, side: Side::Payee });
         }
-        if let Some((rule, ceiling)) = payee.profile.ceiling.filter(|(_, max)| payee.balance_after > *max) {
+        let balance_after = payee.balance_after;
+        if let Some(lowest) = payee.profile.ceiling.filter(|(_, max)| balance_after > *max) {
+            let (rule, ceiling) =
+                self.earliest_broken(payee.attributes, balance_after, lowest, Check::ceiling);
             consider(rank(rule), Failure::Ceiling { rule, ceiling });
         }
+    }
+
+    /// The earliest rule applying to `account` whose limit (read by
+    /// `limit`) `value` goes over, with that limit. The profile keeps only
+    /// the lowest limit of a family, which decides whether a movement is
+    /// refused but not which rule to name: with maxima of 100 then 50, a
+    /// payment of 150 breaks both and the first must be named. Runs only on
+    /// the refusal path; `lowest` (the profile's answer) is kept if the
+    /// attributes no longer match the profile.
+    fn earliest_broken(
+        &self,
+        account: &AccountAttributes,
+        value: i128,
+        lowest: (RuleIndex, i128),
+        limit: fn(&Check) -> Option<i128>,
+    ) -> (RuleIndex, i128) {
+        let applying = self.rules.iter().enumerate().filter(|(_, rule)| !self.exempt(rule, account));
+        let mut limits = applying.filter_map(|(index, rule)| {
+            Some((RuleIndex::try_from(index).ok()?, limit(&rule.check)?))
+        });
+        limits.find(|&(_, max)| value > max).unwrap_or(lowest)
     }
 
     /// Checks the mutual-credit floor; a soft floor warns instead.
