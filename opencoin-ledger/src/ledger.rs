@@ -276,6 +276,7 @@ impl Ledger {
     pub fn apply(&mut self, operation: &Operation) -> Result<Receipt, Rejection> {
         let signature_ok = self.signature_ok(operation);
         let result = self.apply_one(operation, signature_ok);
+        trace_outcome(operation, &result);
         self.publish();
         result
     }
@@ -287,7 +288,11 @@ impl Ledger {
         let results = operations
             .iter()
             .zip(signatures)
-            .map(|(operation, signature_ok)| self.apply_one(operation, signature_ok))
+            .map(|(operation, signature_ok)| {
+                let result = self.apply_one(operation, signature_ok);
+                trace_outcome(operation, &result);
+                result
+            })
             .collect();
         self.publish();
         results
@@ -325,6 +330,13 @@ impl Ledger {
                 Ok(receipts)
             }
             Some(refusal) => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(
+                    index = refusal.index,
+                    code = refusal.rejection.code(),
+                    reason = refusal.rejection.name(),
+                    "atomic batch refused and rolled back"
+                );
                 self.roll_back(undo);
                 self.history.truncate(history_before);
                 self.event_sequence = events_before.0;
@@ -1049,6 +1061,34 @@ impl Ledger {
         self.advance_clock(at);
         self.assert_books_balance(currency);
         Ok(Receipt::Applied { warning: None })
+    }
+}
+
+/// Logs, with the `tracing` feature, what happened to an operation: its kind
+/// and the rejection's code and name, never amounts, account ids or keys.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn trace_outcome(operation: &Operation, result: &Result<Receipt, Rejection>) {
+    #[cfg(feature = "tracing")]
+    {
+        let kind = match operation {
+            Operation::CreateCurrency { .. } => "create currency",
+            Operation::OpenAccount(_) => "open account",
+            Operation::UpdateAccount(_) => "update account",
+            Operation::Submit(_) => "submit",
+            Operation::DistributeIncome { .. } => "distribute income",
+        };
+        match result {
+            Ok(Receipt::Applied { warning }) => {
+                tracing::trace!(kind, warned = warning.is_some(), "operation applied");
+            }
+            Ok(Receipt::AlreadyApplied(_)) => tracing::trace!(kind, "operation already applied"),
+            Err(rejection) => tracing::debug!(
+                kind,
+                code = rejection.code(),
+                reason = rejection.name(),
+                "operation refused"
+            ),
+        }
     }
 }
 

@@ -19,9 +19,11 @@
 //!
 //! # Features
 //!
-//! - `tracing`: reserved for `tracing` spans at debug and trace level; the
-//!   ledger emits none yet, and never logs amounts tied to identities or
-//!   key material.
+//! - `tracing`: emit `tracing` events for every applied or refused operation
+//!   (trace level) and every refusal and rolled-back batch (debug level).
+//!   They carry the operation's kind and the rejection's code and name;
+//!   never amounts, account ids or key material. Off by default: a library
+//!   that logs makes privacy choices for its users.
 
 mod hash;
 mod ledger;
