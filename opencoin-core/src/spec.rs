@@ -83,6 +83,44 @@ pub struct CurrencySpec {
     /// Links to other currencies. Declared and validated; applying them is
     /// not implemented yet.
     pub exchange_links: Vec<ExchangeLinkSpec>,
+    /// The file this spec was read from, kept so that a journal can record
+    /// the currency exactly as its community wrote it (see
+    /// [`CurrencySpec::source`]). `None` for a spec built by
+    /// [`CurrencySpec::from_raw`].
+    pub(crate) source: Option<SpecSource>,
+}
+
+/// The format of a currency file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecFormat {
+    /// TOML, read by [`CurrencySpec::from_toml_str`].
+    Toml,
+    /// JSON, read by [`CurrencySpec::from_json_str`].
+    Json,
+}
+
+/// The text of a currency file and its format: reading it again gives the
+/// same spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecSource {
+    /// The format the text is in.
+    pub format: SpecFormat,
+    /// The file's text, exactly as given.
+    pub text: String,
+}
+
+impl SpecSource {
+    /// Reads and validates the text in its format.
+    ///
+    /// # Errors
+    ///
+    /// As for [`CurrencySpec::from_toml_str`].
+    pub fn parse(&self) -> Result<CurrencySpec, SpecError> {
+        match self.format {
+            SpecFormat::Toml => CurrencySpec::from_toml_str(&self.text),
+            SpecFormat::Json => CurrencySpec::from_json_str(&self.text),
+        }
+    }
 }
 
 /// How money comes into existence.
@@ -202,9 +240,12 @@ pub enum AreaSpec {
         /// The radius in kilometres, positive and finite.
         radius_km: f64,
     },
-    /// One or more polygons, each with an exterior ring and optional holes,
-    /// as in a GeoJSON `Polygon` or `MultiPolygon`.
-    Polygons(Vec<PolygonSpec>),
+    /// A polygon with optional holes, read from a GeoJSON `Polygon`.
+    Polygon(PolygonSpec),
+    /// Several polygons, read from a GeoJSON `MultiPolygon`; a point inside
+    /// any of them is inside the area. Kept apart from [`AreaSpec::Polygon`]
+    /// so that errors can give the file's own path to a ring.
+    MultiPolygon(Vec<PolygonSpec>),
     /// A set of geohash cells; a point inside any cell is inside the area.
     Geohash(Vec<String>),
 }
@@ -366,7 +407,9 @@ impl CurrencySpec {
             .map_err(|error| SpecError::new("(file)", one_line(&error.to_string())))?;
         let raw: raw::CurrencyFile = serde_path_to_error::deserialize(deserializer)
             .map_err(|error| path_error(error.path().to_string(), error.inner().message()))?;
-        CurrencySpec::from_raw(raw)
+        let mut spec = CurrencySpec::from_raw(raw)?;
+        spec.source = Some(SpecSource { format: SpecFormat::Toml, text: text.to_owned() });
+        Ok(spec)
     }
 
     /// Reads and validates a JSON currency file with the same fields as the
@@ -383,10 +426,24 @@ impl CurrencySpec {
         deserializer
             .end()
             .map_err(|error| SpecError::new("(file)", error.to_string()))?;
-        CurrencySpec::from_raw(raw)
+        let mut spec = CurrencySpec::from_raw(raw)?;
+        spec.source = Some(SpecSource { format: SpecFormat::Json, text: text.to_owned() });
+        Ok(spec)
     }
 
-    /// Validates a currency file already read into its raw form.
+    /// The text and format the spec was read from, if it was read by
+    /// [`CurrencySpec::from_toml_str`] or [`CurrencySpec::from_json_str`].
+    ///
+    /// Changing a public field after reading does not change the source;
+    /// whoever stores the source (the ledger's journal) reads it again and
+    /// compares, so a spec edited in memory is refused there rather than
+    /// recorded wrongly.
+    pub fn source(&self) -> Option<&SpecSource> {
+        self.source.as_ref()
+    }
+
+    /// Validates a currency file already read into its raw form. The spec
+    /// has no [`CurrencySpec::source`].
     ///
     /// # Errors
     ///

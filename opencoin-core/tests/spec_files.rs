@@ -119,14 +119,9 @@ fn village_perimeter_is_a_polygon_with_one_hole_inside_it() {
         kinds(&[AccountKind::Fund, AccountKind::Issuer])
     );
 
-    let AreaSpec::Polygons(polygons) = &perimeter.area else {
-        panic!(
-            "the village perimeter is not a polygon: {:?}",
-            perimeter.area
-        );
+    let AreaSpec::Polygon(polygon) = &perimeter.area else {
+        panic!("the village perimeter is not a polygon: {:?}", perimeter.area);
     };
-    assert_eq!(polygons.len(), 1);
-    let polygon = &polygons[0];
 
     // The file lists 9 outline positions and 5 hole positions, each ring
     // closed by repeating its first point; the loader drops the repetition.

@@ -75,10 +75,17 @@ impl Demurrage {
     ///
     /// # Errors
     ///
-    /// [`SpecError`] at `path` if the per-step factor cannot be represented,
-    /// which a spec that passed loading never causes.
+    /// [`SpecError`] at `{path}.rate` if the rate is so small for the number
+    /// of steps per period that the per-step fraction `r / n` rounds to
+    /// zero in 28 digits (for example 10^-28 per year, compounded every
+    /// minute): such a rule would never melt anything.
     pub fn compile(path: &str, spec: &DemurrageSpec) -> Result<Demurrage, SpecError> {
-        let invalid = || SpecError::new(format!("{path}.rate"), "cannot be compounded exactly");
+        let invalid = || {
+            SpecError::new(
+                format!("{path}.rate"),
+                format!("{} is too small to melt anything when compounded per step", spec.rate),
+            )
+        };
         let steps_per_period = spec.period.seconds() / spec.step.seconds();
         let per_step_rate = spec.rate.checked_div(Decimal::from(steps_per_period)).ok_or_else(invalid)?;
         let per_step_factor = Decimal::ONE.checked_sub(per_step_rate).ok_or_else(invalid)?;

@@ -324,7 +324,17 @@ impl RuleSet {
 
     /// Checks a proposed movement. Refusals rank by the position of their
     /// rule in the file, then the supply limits (credit limit, cap); only
-    /// the first is returned, so every node names the same reason.
+    /// the first is returned, so every node names the same reason. When the
+    /// payer and the payee both break the same rule, the payer is named.
+    ///
+    /// Which rules look at which movement:
+    /// - a transfer: the payer's and the payee's perimeter and sector
+    ///   refusals, the payer's payment maximum, the payee's ceiling, and the
+    ///   payer's credit floor under mutual credit;
+    /// - an issue: the payee's perimeter and sector refusals, its ceiling,
+    ///   and the supply cap; it is not a payment, so no payment maximum;
+    /// - a redemption: only the credit floor. Money leaving circulation is
+    ///   not trade, so where the holder is and what it sells do not matter.
     ///
     /// The check does not look at whether the payer can afford the payment
     /// under the issued or basic-income policies: that is the ledger's
@@ -400,7 +410,8 @@ impl RuleSet {
         lowest: (RuleIndex, i128),
         limit: fn(&Check) -> Option<i128>,
     ) -> (RuleIndex, i128) {
-        let applying = self.rules.iter().enumerate().filter(|(_, rule)| !self.exempt(rule, account));
+        let applying =
+            self.rules.iter().enumerate().filter(|(_, rule)| !self.exempt(rule, account));
         let mut limits = applying.filter_map(|(index, rule)| {
             Some((RuleIndex::try_from(index).ok()?, limit(&rule.check)?))
         });

@@ -41,19 +41,18 @@ impl CompiledArea {
                 center: point(*center),
                 radius_m: radius_km * 1_000.0,
             }),
-            AreaSpec::Polygons(polygons) => {
+            AreaSpec::Polygon(spec) => {
+                // The geometry's own message names the ring (exterior or
+                // interior ring n), which is `coordinates[n]` in the file.
+                let polygon = valid_polygon(&format!("{path}.geojson.coordinates"), spec)?;
+                Ok(CompiledArea::Polygons(MultiPolygon::new(vec![polygon])))
+            }
+            AreaSpec::MultiPolygon(polygons) => {
                 let compiled = polygons
                     .iter()
                     .enumerate()
                     .map(|(index, spec)| {
-                        let polygon = polygon(spec);
-                        polygon.check_validation().map_err(|problem| {
-                            SpecError::new(
-                                format!("{path}.geojson.coordinates[{index}]"),
-                                format!("is not a valid polygon: {problem}"),
-                            )
-                        })?;
-                        Ok(polygon)
+                        valid_polygon(&format!("{path}.geojson.coordinates[{index}]"), spec)
                     })
                     .collect::<Result<Vec<_>, SpecError>>()?;
                 Ok(CompiledArea::Polygons(MultiPolygon::new(compiled)))
@@ -92,6 +91,16 @@ impl CompiledArea {
     }
 }
 
+/// Builds a polygon and checks it with `geo`'s validation: rings must not
+/// cross themselves or each other, and holes must lie inside the outline.
+fn valid_polygon(path: &str, spec: &PolygonSpec) -> Result<Polygon<f64>, SpecError> {
+    let polygon = polygon(spec);
+    polygon.check_validation().map_err(|problem| {
+        SpecError::new(path, format!("is not a valid polygon: {problem}"))
+    })?;
+    Ok(polygon)
+}
+
 fn point(location: Location) -> Point<f64> {
     Point::new(location.longitude(), location.latitude())
 }
@@ -124,10 +133,10 @@ mod tests {
 
     #[test]
     fn polygon_with_hole() {
-        let spec = AreaSpec::Polygons(vec![PolygonSpec {
+        let spec = AreaSpec::Polygon(PolygonSpec {
             exterior: square(46.0, 6.0, 1.0),
             holes: vec![square(46.4, 6.4, 0.2)],
-        }]);
+        });
         let area = CompiledArea::compile("area", &spec).unwrap();
         assert!(area.contains(at(46.1, 6.1)));
         assert!(!area.contains(at(46.5, 6.5)), "inside the hole");
@@ -137,7 +146,7 @@ mod tests {
     #[test]
     fn bow_tie_is_refused() {
         // The ring (0,0) (1,1) (1,0) (0,1) crosses itself at (0.5, 0.5).
-        let spec = AreaSpec::Polygons(vec![PolygonSpec {
+        let spec = AreaSpec::MultiPolygon(vec![PolygonSpec {
             exterior: vec![at(0.0, 0.0), at(1.0, 1.0), at(0.0, 1.0), at(1.0, 0.0)],
             holes: vec![],
         }]);

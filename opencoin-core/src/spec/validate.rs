@@ -76,6 +76,8 @@ pub(super) fn currency(file: raw::CurrencyFile) -> Checked<CurrencySpec> {
         exempt_accounts,
         accounts,
         exchange_links,
+        // Set by the readers that have the file's text.
+        source: None,
     })
 }
 
@@ -779,7 +781,7 @@ fn area(path: &str, area: &raw::Area) -> Checked<AreaSpec> {
             let path = format!("{path}.geojson");
             let polygons = match (geometry.kind.as_str(), &geometry.coordinates) {
                 ("Polygon", raw::Coordinates::Polygon(rings)) => {
-                    vec![polygon(&format!("{path}.coordinates"), rings)?]
+                    return Ok(AreaSpec::Polygon(polygon(&format!("{path}.coordinates"), rings)?));
                 }
                 ("MultiPolygon", raw::Coordinates::MultiPolygon(polygons)) => polygons
                     .iter()
@@ -805,7 +807,7 @@ fn area(path: &str, area: &raw::Area) -> Checked<AreaSpec> {
                     "must hold at least one polygon",
                 ));
             }
-            Ok(AreaSpec::Polygons(polygons))
+            Ok(AreaSpec::MultiPolygon(polygons))
         }
         raw::Area::Geohash(cells) => {
             if cells.is_empty() {
