@@ -13,7 +13,9 @@ fn example(name: &str) -> PathBuf {
 #[test]
 fn example_files_load() {
     // Codes as written at the top of each file.
-    for (file, code) in [("village.toml", "VLG"), ("basic-income.toml", "BASIC"), ("timebank.json", "HOUR")] {
+    for (file, code) in
+        [("village.toml", "VLG"), ("basic-income.toml", "BASIC"), ("timebank.json", "HOUR")]
+    {
         let spec = opencoin::load_currency(example(file))
             .unwrap_or_else(|error| panic!("{file} does not load: {error}"));
         assert_eq!(spec.code.as_str(), code, "{file}");

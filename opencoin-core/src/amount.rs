@@ -329,9 +329,8 @@ pub fn parse_plain_decimal(text: &str) -> Result<Decimal, AmountError> {
         Some(_) => text.trim_end_matches('0').trim_end_matches('.'),
         None => text,
     };
-    Decimal::from_str_exact(significant).map_err(|_| AmountError::OutOfRange {
-        value: text.to_owned(),
-    })
+    Decimal::from_str_exact(significant)
+        .map_err(|_| AmountError::OutOfRange { value: text.to_owned() })
 }
 
 #[cfg(test)]

@@ -13,9 +13,7 @@ pub const CURRENCY_CODE_BYTES_MIN: usize = 2;
 
 /// Why a currency code was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error(
-    "{text:?} is not a currency code (2 to 8 characters, A-Z and 0-9, starting with a letter)"
-)]
+#[error("{text:?} is not a currency code (2 to 8 characters, A-Z and 0-9, starting with a letter)")]
 pub struct CurrencyCodeError {
     /// The text as given.
     pub text: String,

@@ -56,10 +56,7 @@ pub struct SpecError {
 impl SpecError {
     /// Builds an error for the field at `path`.
     pub fn new(path: impl Into<String>, problem: impl Into<String>) -> SpecError {
-        SpecError {
-            path: path.into(),
-            problem: problem.into(),
-        }
+        SpecError { path: path.into(), problem: problem.into() }
     }
 }
 
@@ -423,9 +420,7 @@ impl CurrencySpec {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let raw: raw::CurrencyFile = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|error| path_error(error.path().to_string(), &error.inner().to_string()))?;
-        deserializer
-            .end()
-            .map_err(|error| SpecError::new("(file)", error.to_string()))?;
+        deserializer.end().map_err(|error| SpecError::new("(file)", error.to_string()))?;
         let mut spec = CurrencySpec::from_raw(raw)?;
         spec.source = Some(SpecSource { format: SpecFormat::Json, text: text.to_owned() });
         Ok(spec)
@@ -455,13 +450,10 @@ impl CurrencySpec {
     /// The named rule of the given kind's family, if any: the demurrage
     /// rule, for example, with its position.
     pub fn demurrage(&self) -> Option<(usize, &RuleSpec, &DemurrageSpec)> {
-        self.rules
-            .iter()
-            .enumerate()
-            .find_map(|(index, rule)| match &rule.kind {
-                RuleKind::Demurrage(demurrage) => Some((index, rule, demurrage)),
-                _ => None,
-            })
+        self.rules.iter().enumerate().find_map(|(index, rule)| match &rule.kind {
+            RuleKind::Demurrage(demurrage) => Some((index, rule, demurrage)),
+            _ => None,
+        })
     }
 }
 
@@ -469,21 +461,14 @@ fn check_size(text: &str) -> Result<(), SpecError> {
     if text.len() > SPEC_BYTES_MAX {
         return Err(SpecError::new(
             "(file)",
-            format!(
-                "is {} bytes; at most {SPEC_BYTES_MAX} are accepted",
-                text.len()
-            ),
+            format!("is {} bytes; at most {SPEC_BYTES_MAX} are accepted", text.len()),
         ));
     }
     Ok(())
 }
 
 fn path_error(path: String, message: &str) -> SpecError {
-    let path = if path.is_empty() || path == "." {
-        "(file)".to_owned()
-    } else {
-        path
-    };
+    let path = if path.is_empty() || path == "." { "(file)".to_owned() } else { path };
     SpecError::new(path, one_line(message))
 }
 

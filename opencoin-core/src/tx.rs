@@ -50,7 +50,8 @@ pub const TRANSACTION_VERSION: u8 = 1;
 pub const MEMO_BYTES_MAX: usize = 256;
 
 /// The longest possible body, in bytes.
-pub const TRANSACTION_BODY_BYTES_MAX: usize = 4 + 1 + 1 + 9 + 8 + 8 + 8 + 8 + 17 + 2 + MEMO_BYTES_MAX;
+pub const TRANSACTION_BODY_BYTES_MAX: usize =
+    4 + 1 + 1 + 9 + 8 + 8 + 8 + 8 + 17 + 2 + MEMO_BYTES_MAX;
 
 /// The length of the signer key and signature appended to a body.
 pub const SIGNATURE_TRAILER_BYTES: usize = 32 + 64;
@@ -419,7 +420,12 @@ impl SignedTransaction {
         }
         let signer = VerifyingKey::from_bytes(&signer).map_err(|_| DecodeError::BadSignerKey)?;
         let id = id_of_body(&bytes[..body_len]);
-        Ok(SignedTransaction { transaction, signer, signature: Signature::from_bytes(&signature), id })
+        Ok(SignedTransaction {
+            transaction,
+            signer,
+            signature: Signature::from_bytes(&signature),
+            id,
+        })
     }
 }
 
@@ -515,7 +521,10 @@ mod tests {
             source: AccountId(7),
             sequence: 3,
             timestamp: Timestamp(1_700_000_000),
-            action: Action::Transfer { to: AccountId(9), amount: Amount::parse("12.50", 2).unwrap() },
+            action: Action::Transfer {
+                to: AccountId(9),
+                amount: Amount::parse("12.50", 2).unwrap(),
+            },
             memo: "bread".to_owned(),
         }
     }

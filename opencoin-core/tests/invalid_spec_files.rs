@@ -725,23 +725,13 @@ fn load_json(text: &str) -> Result<CurrencySpec, String> {
 fn invalid_toml_files_name_the_field_and_the_problem() {
     assert!(TOML_ROWS.len() >= 22);
     let found = mismatches(TOML_ROWS, load_toml);
-    assert!(
-        found.is_empty(),
-        "{} rows differ:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert!(found.is_empty(), "{} rows differ:\n{}", found.len(), found.join("\n"));
 }
 
 #[test]
 fn invalid_json_files_name_the_field_and_the_problem() {
     let found = mismatches(JSON_ROWS, load_json);
-    assert!(
-        found.is_empty(),
-        "{} rows differ:\n{}",
-        found.len(),
-        found.join("\n")
-    );
+    assert!(found.is_empty(), "{} rows differ:\n{}", found.len(), found.join("\n"));
 }
 
 /// A control for the table: each row's file with its mistake undone loads,
@@ -749,69 +739,29 @@ fn invalid_json_files_name_the_field_and_the_problem() {
 #[test]
 fn the_rows_differ_from_a_valid_file_only_by_their_mistake() {
     let fixes: &[(&str, &str, &str)] = &[
-        (
-            "negative demurrage rate",
-            r#"rate = "-2%""#,
-            r#"rate = "2%""#,
-        ),
+        ("negative demurrage rate", r#"rate = "-2%""#, r#"rate = "2%""#),
         ("zero demurrage rate", r#"rate = "0%""#, r#"rate = "2%""#),
         ("unknown top-level field", "colour = \"green\"\n", ""),
-        (
-            "19 decimals, one more than allowed",
-            "decimals = 19",
-            "decimals = 18",
-        ),
-        (
-            "cap with more decimals than the currency",
-            "10.001",
-            "10.01",
-        ),
-        (
-            "circle with zero radius",
-            "radius_km = 0.0",
-            "radius_km = 3.0",
-        ),
-        (
-            "cap below the opening balances",
-            r#"cap = "100.00""#,
-            r#"cap = "150.00""#,
-        ),
-        (
-            "step of an hour does not divide a period of 90 minutes",
-            "90m",
-            "120m",
-        ),
+        ("19 decimals, one more than allowed", "decimals = 19", "decimals = 18"),
+        ("cap with more decimals than the currency", "10.001", "10.01"),
+        ("circle with zero radius", "radius_km = 0.0", "radius_km = 3.0"),
+        ("cap below the opening balances", r#"cap = "100.00""#, r#"cap = "150.00""#),
+        ("step of an hour does not divide a period of 90 minutes", "90m", "120m"),
         ("sector range running backwards", "5599-5000", "5000-5599"),
         ("lowercase currency code", r#""tst""#, r#""TST""#),
         ("exchange fee of 100%", "100%", "99%"),
         ("unknown field in a rule", "colour = \"red\"\n", ""),
-        (
-            "a float where an amount string is required (rule)",
-            "max = 10.5",
-            r#"max = "10.50""#,
-        ),
+        ("a float where an amount string is required (rule)", "max = 10.5", r#"max = "10.50""#),
         ("a field of another rule kind", "rate = \"2%\"\n", ""),
         (
             "rule without a field its kind requires",
             "rate = \"2%\"\n",
             "rate = \"2%\"\nperiod = \"90d\"\n",
         ),
-        (
-            "text where a radius in kilometres is required",
-            r#"radius_km = "3""#,
-            "radius_km = 3.0",
-        ),
-        (
-            "circle centre with latitude 95",
-            "[95.0, 6.78]",
-            "[44.62, 6.78]",
-        ),
+        ("text where a radius in kilometres is required", r#"radius_km = "3""#, "radius_km = 3.0"),
+        ("circle centre with latitude 95", "[95.0, 6.78]", "[44.62, 6.78]"),
         ("unknown field in the supply", r#", colour = "red""#, ""),
-        (
-            "a field of another supply policy",
-            r#", cap = "500.00""#,
-            "",
-        ),
+        ("a field of another supply policy", r#", cap = "500.00""#, ""),
         (
             "supply without a field its policy requires",
             r#"amount = "50.00""#,
@@ -821,15 +771,8 @@ fn the_rows_differ_from_a_valid_file_only_by_their_mistake() {
     for &(description, mistake, fix) in fixes {
         let row = TOML_ROWS.iter().find(|row| row.0 == description);
         let text = row.unwrap_or_else(|| panic!("no row {description:?}")).1;
-        assert!(
-            text.contains(mistake),
-            "{description}: {mistake:?} not in the row"
-        );
+        assert!(text.contains(mistake), "{description}: {mistake:?} not in the row");
         let fixed = text.replace(mistake, fix);
-        assert!(
-            load_toml(&fixed).is_ok(),
-            "{description}, fixed: {:?}",
-            load_toml(&fixed).err()
-        );
+        assert!(load_toml(&fixed).is_ok(), "{description}, fixed: {:?}", load_toml(&fixed).err());
     }
 }

@@ -116,24 +116,16 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 fn transaction() -> impl Strategy<Value = Transaction> {
-    (
-        currency_code(),
-        u64_edge(),
-        u64_edge(),
-        u64_edge(),
-        action(),
-        memo(),
+    (currency_code(), u64_edge(), u64_edge(), u64_edge(), action(), memo()).prop_map(
+        |(currency, source, sequence, timestamp, action, memo)| Transaction {
+            currency,
+            source: AccountId(source),
+            sequence,
+            timestamp: Timestamp(timestamp),
+            action,
+            memo,
+        },
     )
-        .prop_map(
-            |(currency, source, sequence, timestamp, action, memo)| Transaction {
-                currency,
-                source: AccountId(source),
-                sequence,
-                timestamp: Timestamp(timestamp),
-                action,
-                memo,
-            },
-        )
 }
 
 /// A change to one byte: XOR with a single bit, or with any non-zero mask.
@@ -156,11 +148,7 @@ fn byte_edits() -> impl Strategy<Value = ByteEdits> {
         proptest::option::of(any::<Index>()),
         vec(any::<u8>(), 0..3),
     )
-        .prop_map(|(changes, cut, extension)| ByteEdits {
-            changes,
-            cut,
-            extension,
-        })
+        .prop_map(|(changes, cut, extension)| ByteEdits { changes, cut, extension })
 }
 
 fn apply_byte_edits(mut bytes: Vec<u8>, edits: &ByteEdits) -> Vec<u8> {
@@ -267,18 +255,13 @@ fn reference_minor_units(text: &str, decimals: u8) -> Option<i128> {
     if trimmed.len() > 28 {
         return None;
     }
-    let magnitude: i128 = if trimmed.is_empty() {
-        0
-    } else {
-        trimmed.parse().ok()?
-    };
+    let magnitude: i128 = if trimmed.is_empty() { 0 } else { trimmed.parse().ok()? };
     Some(if negative { -magnitude } else { magnitude })
 }
 
 /// The count of fraction digits up to the last non-zero one.
 fn significant_fraction_digits(text: &str) -> usize {
-    text.split_once('.')
-        .map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len())
+    text.split_once('.').map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len())
 }
 
 // ---------------------------------------------------------------------------
@@ -491,9 +474,7 @@ fn memo_limit_is_256_bytes() {
         source: AccountId(1),
         sequence: 0,
         timestamp: Timestamp(0),
-        action: Action::Redeem {
-            amount: Amount::parse("1", 2).unwrap(),
-        },
+        action: Action::Redeem { amount: Amount::parse("1", 2).unwrap() },
         memo: format!("{}x", "€".repeat(85)),
     };
     assert!(transaction.encode().is_ok());
@@ -510,11 +491,8 @@ fn check_spec_promises(spec: &CurrencySpec) -> Result<(), TestCaseError> {
     names.sort_unstable();
     names.dedup();
     prop_assert_eq!(names.len(), spec.rules.len());
-    let demurrage_rules = spec
-        .rules
-        .iter()
-        .filter(|rule| matches!(rule.kind, RuleKind::Demurrage(_)))
-        .count();
+    let demurrage_rules =
+        spec.rules.iter().filter(|rule| matches!(rule.kind, RuleKind::Demurrage(_))).count();
     prop_assert!(demurrage_rules <= 1);
     if let Some((_, _, demurrage)) = spec.demurrage() {
         prop_assert!(demurrage.rate > opencoin_core::rust_decimal::Decimal::ZERO);

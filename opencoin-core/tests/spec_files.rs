@@ -37,9 +37,7 @@ fn kinds(names: &[AccountKind]) -> BTreeSet<AccountKind> {
 
 fn rule_kind<'a>(spec: &'a CurrencySpec, name: &str) -> &'a RuleKind {
     let rule = spec.rules.iter().find(|rule| rule.name == name);
-    &rule
-        .unwrap_or_else(|| panic!("no rule named {name:?}"))
-        .kind
+    &rule.unwrap_or_else(|| panic!("no rule named {name:?}")).kind
 }
 
 #[test]
@@ -63,10 +61,7 @@ fn village_loads_with_its_supply_and_accounts() {
     assert_eq!(fund.owner, village_key("fund"));
     assert!(fund.opening_balance.is_zero());
     let issuer = &spec.accounts[1];
-    assert_eq!(
-        (issuer.id, issuer.kind),
-        (AccountId(2), AccountKind::Issuer)
-    );
+    assert_eq!((issuer.id, issuer.kind), (AccountId(2), AccountKind::Issuer));
     assert_eq!(issuer.owner, village_key("issuer"));
 
     // Locations are written [latitude, longitude]: the hall is at 44.6235 N.
@@ -84,21 +79,11 @@ fn village_demurrage_is_two_percent_per_ninety_days_daily() {
     // The demurrage rule is the second rule in the file.
     assert_eq!(index, 1);
     assert_eq!(rule.name, "idle money melts");
-    assert_eq!(
-        rule.exempt_kinds,
-        kinds(&[AccountKind::Fund, AccountKind::Issuer])
-    );
+    assert_eq!(rule.exempt_kinds, kinds(&[AccountKind::Fund, AccountKind::Issuer]));
 
     // "2%" is 2/100; "90d" is 90 * 86,400 = 7,776,000 s; "day" is 86,400 s;
     // "50.00" is 5,000 cents.
-    let DemurrageSpec {
-        rate,
-        period,
-        step,
-        free_allowance,
-        rounding,
-        destination,
-    } = demurrage;
+    let DemurrageSpec { rate, period, step, free_allowance, rounding, destination } = demurrage;
     assert_eq!(*rate, Decimal::new(2, 2));
     assert_eq!(period.seconds(), 7_776_000);
     assert_eq!(step.seconds(), 86_400);
@@ -114,10 +99,7 @@ fn village_perimeter_is_a_polygon_with_one_hole_inside_it() {
         panic!("\"stays in Valmonte\" is not a perimeter rule");
     };
     assert_eq!(perimeter.applies_to, Party::Both);
-    assert_eq!(
-        spec.rules[0].exempt_kinds,
-        kinds(&[AccountKind::Fund, AccountKind::Issuer])
-    );
+    assert_eq!(spec.rules[0].exempt_kinds, kinds(&[AccountKind::Fund, AccountKind::Issuer]));
 
     let AreaSpec::Polygon(polygon) = &perimeter.area else {
         panic!("the village perimeter is not a polygon: {:?}", perimeter.area);
@@ -138,23 +120,11 @@ fn village_perimeter_is_a_polygon_with_one_hole_inside_it() {
     // box (the exact containment is geometry, checked by the rules crate).
     let latitudes = || polygon.exterior.iter().map(|point| point.latitude());
     let longitudes = || polygon.exterior.iter().map(|point| point.longitude());
-    let (south, north) = (
-        latitudes().fold(90.0, f64::min),
-        latitudes().fold(-90.0, f64::max),
-    );
-    let (west, east) = (
-        longitudes().fold(180.0, f64::min),
-        longitudes().fold(-180.0, f64::max),
-    );
+    let (south, north) = (latitudes().fold(90.0, f64::min), latitudes().fold(-90.0, f64::max));
+    let (west, east) = (longitudes().fold(180.0, f64::min), longitudes().fold(-180.0, f64::max));
     for point in &polygon.holes[0] {
-        assert!(
-            (south..=north).contains(&point.latitude()),
-            "{point} outside the outline"
-        );
-        assert!(
-            (west..=east).contains(&point.longitude()),
-            "{point} outside the outline"
-        );
+        assert!((south..=north).contains(&point.latitude()), "{point} outside the outline");
+        assert!((west..=east).contains(&point.longitude()), "{point} outside the outline");
     }
 }
 
@@ -172,18 +142,12 @@ fn village_bans_fossil_fuel_and_limits_balances_and_payments() {
     let expected = vec![
         code("5983"),
         code("5172"),
-        SectorPattern::Range {
-            low: 5541,
-            high: 5542,
-        },
+        SectorPattern::Range { low: 5541, high: 5542 },
         code("B05"),
     ];
     assert_eq!(sectors.patterns, expected);
     assert!(sectors.reason.contains("fossil fuels"));
-    assert!(
-        spec.rules[2].exempt_kinds.is_empty(),
-        "the sector ban spares no kind"
-    );
+    assert!(spec.rules[2].exempt_kinds.is_empty(), "the sector ban spares no kind");
 
     // "20000.00" is 2,000,000 cents and "5000.00" is 500,000 cents.
     let ceiling = rule_kind(&spec, "no hoarding");
@@ -201,11 +165,7 @@ fn timebank_is_soft_mutual_credit_with_a_service_allow_list() {
     assert!(spec.accounts.is_empty());
 
     // "40.00" hours of credit is 4,000 minor units.
-    let SupplyPolicy::MutualCredit {
-        credit_limit,
-        enforcement,
-    } = &spec.supply
-    else {
+    let SupplyPolicy::MutualCredit { credit_limit, enforcement } = &spec.supply else {
         panic!("timebank supply is not mutual credit: {:?}", spec.supply);
     };
     assert_eq!(credit_limit.minor_units(), 4_000);
@@ -220,13 +180,7 @@ fn timebank_is_soft_mutual_credit_with_a_service_allow_list() {
     };
     assert_eq!(sectors.mode, SectorMode::Allow);
     assert_eq!(sectors.patterns.len(), 5);
-    assert_eq!(
-        sectors.patterns[4],
-        SectorPattern::Range {
-            low: 7210,
-            high: 7299
-        }
-    );
+    assert_eq!(sectors.patterns[4], SectorPattern::Range { low: 7210, high: 7299 });
     assert_eq!(spec.rules[1].exempt_kinds, kinds(&[AccountKind::Member]));
     assert!(spec.demurrage().is_none());
 }

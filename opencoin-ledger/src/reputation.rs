@@ -67,7 +67,13 @@ impl ActivityReputation {
         self.accounts.get(&account)
     }
 
-    fn record(&mut self, account: AccountId, counterparty: AccountId, minor_units: i128, at: Timestamp) {
+    fn record(
+        &mut self,
+        account: AccountId,
+        counterparty: AccountId,
+        minor_units: i128,
+        at: Timestamp,
+    ) {
         let activity = self.accounts.entry(account).or_default();
         activity.payments += 1;
         activity.volume = activity.volume.saturating_add(minor_units);
@@ -93,7 +99,8 @@ impl ReputationModule for ActivityReputation {
     fn assess(&self, account: AccountId, now: Timestamp) -> Option<Assessment> {
         let activity = self.accounts.get(&account)?;
         let breadth = (activity.counterparties.len() as u64).saturating_mul(5).min(50);
-        let idle_days = activity.last_active.map_or(u64::MAX, |last| now.seconds_since(last) / SECONDS_PER_DAY);
+        let idle_days =
+            activity.last_active.map_or(u64::MAX, |last| now.seconds_since(last) / SECONDS_PER_DAY);
         let recency = match idle_days {
             0..=30 => 50,
             31..=364 => 50 * (365 - idle_days) / 335,
@@ -105,7 +112,10 @@ impl ReputationModule for ActivityReputation {
                 ("payments", activity.payments.to_string()),
                 ("volume (minor units)", activity.volume.to_string()),
                 ("distinct counterparties", activity.counterparties.len().to_string()),
-                ("days since last payment", if idle_days == u64::MAX { "never".into() } else { idle_days.to_string() }),
+                (
+                    "days since last payment",
+                    if idle_days == u64::MAX { "never".into() } else { idle_days.to_string() },
+                ),
             ],
         })
     }

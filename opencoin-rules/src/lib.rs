@@ -218,7 +218,12 @@ impl RuleSet {
                 RuleKind::Sectors(sectors) => Check::Sectors(sectors.clone()),
                 RuleKind::BalanceCeiling { max } => Check::BalanceCeiling(max.minor_units()),
                 RuleKind::PaymentMax { max } => Check::PaymentMax(max.minor_units()),
-                _ => return Err(SpecError::new(path, "is a kind of rule this version cannot apply")),
+                _ => {
+                    return Err(SpecError::new(
+                        path,
+                        "is a kind of rule this version cannot apply",
+                    ));
+                }
             };
             rules.push(CompiledRule {
                 name: rule.name.clone(),
@@ -288,7 +293,9 @@ impl RuleSet {
             }
             match rule.check {
                 Check::BalanceCeiling(max) => profile.ceiling = lowest(profile.ceiling, index, max),
-                Check::PaymentMax(max) => profile.payment_max = lowest(profile.payment_max, index, max),
+                Check::PaymentMax(max) => {
+                    profile.payment_max = lowest(profile.payment_max, index, max)
+                }
                 Check::Demurrage => profile.melts = true,
                 Check::Perimeter { .. } | Check::Sectors(_) => {}
             }
@@ -314,8 +321,14 @@ impl RuleSet {
             }
             Check::Sectors(sectors) => {
                 let refused = sectors::refuses(sectors, &account.sectors).is_some();
-                let payer = matches!(sectors.direction, SectorDirection::ReceivingFrom | SectorDirection::Both);
-                let payee = matches!(sectors.direction, SectorDirection::PayingInto | SectorDirection::Both);
+                let payer = matches!(
+                    sectors.direction,
+                    SectorDirection::ReceivingFrom | SectorDirection::Both
+                );
+                let payee = matches!(
+                    sectors.direction,
+                    SectorDirection::PayingInto | SectorDirection::Both
+                );
                 (refused && payer, refused && payee)
             }
             Check::BalanceCeiling(_) | Check::PaymentMax(_) | Check::Demurrage => (false, false),
@@ -464,7 +477,8 @@ impl RuleSet {
                 },
             },
             Failure::Ceiling { rule, ceiling } => {
-                let payee = payee.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
+                let payee =
+                    payee.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
                 RuleViolation {
                     rule: self.rule_ref(rule),
                     detail: ViolationDetail::ExceedsBalanceCeiling {
@@ -475,7 +489,8 @@ impl RuleSet {
                 }
             }
             Failure::CreditFloor { floor } => {
-                let payer = payer.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
+                let payer =
+                    payer.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
                 RuleViolation {
                     rule: supply_ref("supply.credit_limit", "credit limit", "credit_limit"),
                     detail: ViolationDetail::ExceedsCreditLimit {
@@ -495,8 +510,17 @@ impl RuleSet {
         }
     }
 
-    fn refusal_detail(&self, rule: RuleIndex, side: Side, account: &AccountAttributes) -> ViolationDetail {
-        let outside = ViolationDetail::OutsidePerimeter { side, account: account.id, location: account.location };
+    fn refusal_detail(
+        &self,
+        rule: RuleIndex,
+        side: Side,
+        account: &AccountAttributes,
+    ) -> ViolationDetail {
+        let outside = ViolationDetail::OutsidePerimeter {
+            side,
+            account: account.id,
+            location: account.location,
+        };
         match self.rules.get(usize::from(rule)).map(|rule| &rule.check) {
             Some(Check::Sectors(sectors)) => match sectors::refuses(sectors, &account.sectors) {
                 Some(Some(sector)) => ViolationDetail::SectorBanned {
@@ -543,7 +567,11 @@ fn rank(rule: RuleIndex) -> u32 {
     u32::from(rule)
 }
 
-fn lowest(current: Option<(RuleIndex, i128)>, index: RuleIndex, max: i128) -> Option<(RuleIndex, i128)> {
+fn lowest(
+    current: Option<(RuleIndex, i128)>,
+    index: RuleIndex,
+    max: i128,
+) -> Option<(RuleIndex, i128)> {
     match current {
         Some((_, existing)) if existing <= max => current,
         _ => Some((index, max)),

@@ -6,7 +6,9 @@
 
 #![allow(clippy::float_arithmetic)]
 
-use geo::{Contains, Distance, Haversine, LineString, MultiPolygon, Point, Polygon, Rect, Validation};
+use geo::{
+    Contains, Distance, Haversine, LineString, MultiPolygon, Point, Polygon, Rect, Validation,
+};
 use opencoin_core::spec::{AreaSpec, PolygonSpec};
 use opencoin_core::{Location, SpecError};
 
@@ -37,10 +39,9 @@ impl CompiledArea {
     /// polygon or geohash cell.
     pub fn compile(path: &str, area: &AreaSpec) -> Result<CompiledArea, SpecError> {
         match area {
-            AreaSpec::Circle { center, radius_km } => Ok(CompiledArea::Circle {
-                center: point(*center),
-                radius_m: radius_km * 1_000.0,
-            }),
+            AreaSpec::Circle { center, radius_km } => {
+                Ok(CompiledArea::Circle { center: point(*center), radius_m: radius_km * 1_000.0 })
+            }
             AreaSpec::Polygon(spec) => {
                 // The geometry's own message names the ring (exterior or
                 // interior ring n), which is `coordinates[n]` in the file.
@@ -95,9 +96,9 @@ impl CompiledArea {
 /// cross themselves or each other, and holes must lie inside the outline.
 fn valid_polygon(path: &str, spec: &PolygonSpec) -> Result<Polygon<f64>, SpecError> {
     let polygon = polygon(spec);
-    polygon.check_validation().map_err(|problem| {
-        SpecError::new(path, format!("is not a valid polygon: {problem}"))
-    })?;
+    polygon
+        .check_validation()
+        .map_err(|problem| SpecError::new(path, format!("is not a valid polygon: {problem}")))?;
     Ok(polygon)
 }
 

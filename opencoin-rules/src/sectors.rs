@@ -15,7 +15,10 @@ pub fn pattern_matches(pattern: &SectorPattern, code: &SectorCode) -> bool {
 }
 
 /// The first of `sectors` that the rule's list matches, if any.
-pub fn first_listed<'a>(rule: &SectorRuleSpec, sectors: &'a [SectorCode]) -> Option<&'a SectorCode> {
+pub fn first_listed<'a>(
+    rule: &SectorRuleSpec,
+    sectors: &'a [SectorCode],
+) -> Option<&'a SectorCode> {
     sectors.iter().find(|code| rule.patterns.iter().any(|pattern| pattern_matches(pattern, code)))
 }
 

@@ -137,10 +137,9 @@ impl fmt::Display for ViolationDetail {
             ViolationDetail::ExceedsPaymentMax { amount, max } => {
                 write!(f, "a payment of {amount} is over the maximum of {max}")
             }
-            ViolationDetail::ExceedsBalanceCeiling { account, balance_after, ceiling } => write!(
-                f,
-                "{account} would hold {balance_after}, over the ceiling of {ceiling}"
-            ),
+            ViolationDetail::ExceedsBalanceCeiling { account, balance_after, ceiling } => {
+                write!(f, "{account} would hold {balance_after}, over the ceiling of {ceiling}")
+            }
             ViolationDetail::ExceedsCreditLimit { account, balance_after, floor } => write!(
                 f,
                 "{account} would reach {balance_after}, below its credit floor of {floor}"

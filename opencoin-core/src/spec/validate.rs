@@ -37,10 +37,7 @@ pub(super) fn currency(file: raw::CurrencyFile) -> Checked<CurrencySpec> {
     if file.rules.len() > RULES_PER_CURRENCY_MAX {
         return Err(SpecError::new(
             "rules",
-            format!(
-                "has {} rules; at most {RULES_PER_CURRENCY_MAX}",
-                file.rules.len()
-            ),
+            format!("has {} rules; at most {RULES_PER_CURRENCY_MAX}", file.rules.len()),
         ));
     }
     let rules = file
@@ -51,12 +48,7 @@ pub(super) fn currency(file: raw::CurrencyFile) -> Checked<CurrencySpec> {
         .collect::<Checked<Vec<_>>>()?;
     check_rule_set(&rules)?;
 
-    let exempt_accounts = file
-        .exempt_accounts
-        .iter()
-        .copied()
-        .map(AccountId)
-        .collect();
+    let exempt_accounts = file.exempt_accounts.iter().copied().map(AccountId).collect();
     let exchange_links = file
         .exchange_links
         .iter()
@@ -86,10 +78,7 @@ fn text(path: &str, value: &str) -> Checked<String> {
         return Err(SpecError::new(path, "must not be empty"));
     }
     if value.len() > NAME_BYTES_MAX {
-        return Err(SpecError::new(
-            path,
-            format!("is longer than {NAME_BYTES_MAX} bytes"),
-        ));
+        return Err(SpecError::new(path, format!("is longer than {NAME_BYTES_MAX} bytes")));
     }
     Ok(value.to_owned())
 }
@@ -148,17 +137,10 @@ fn choice<T: Copy>(
     let Some(value) = value else {
         return Ok(default);
     };
-    options
-        .iter()
-        .find(|(name, _)| *name == value)
-        .map(|&(_, option)| option)
-        .ok_or_else(|| {
-            let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
-            SpecError::new(
-                path,
-                format!("{value:?} is not one of {}", names.join(", ")),
-            )
-        })
+    options.iter().find(|(name, _)| *name == value).map(|&(_, option)| option).ok_or_else(|| {
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        SpecError::new(path, format!("{value:?} is not one of {}", names.join(", ")))
+    })
 }
 
 /// The supply policies a file may name, each with the fields it takes
@@ -173,15 +155,7 @@ const SUPPLY_POLICIES: &[(&str, &[&str])] = &[
 /// file wrote it. The pattern names every field, so a field added to
 /// [`raw::Supply`] does not compile until it is listed here too.
 fn written_supply_fields(supply: &raw::Supply) -> [(&'static str, bool); 6] {
-    let raw::Supply {
-        policy: _,
-        issuers,
-        cap,
-        amount,
-        period,
-        credit_limit,
-        enforcement,
-    } = supply;
+    let raw::Supply { policy: _, issuers, cap, amount, period, credit_limit, enforcement } = supply;
     [
         ("issuers", issuers.is_some()),
         ("cap", cap.is_some()),
@@ -193,26 +167,16 @@ fn written_supply_fields(supply: &raw::Supply) -> [(&'static str, bool); 6] {
 }
 
 fn supply(supply: &raw::Supply, decimals: u8) -> Checked<SupplyPolicy> {
-    let (policy, fields) = variant(
-        "supply.policy",
-        &supply.policy,
-        "supply policy",
-        SUPPLY_POLICIES,
-    )?;
-    let section = Section {
-        path: "supply".to_owned(),
-        described: format!("the {policy} policy"),
-    };
+    let (policy, fields) =
+        variant("supply.policy", &supply.policy, "supply policy", SUPPLY_POLICIES)?;
+    let section = Section { path: "supply".to_owned(), described: format!("the {policy} policy") };
     section.check_written(&written_supply_fields(supply), &["policy"], fields)?;
 
     match policy {
         "issued" => {
             let issuers = section.required("issuers", supply.issuers.as_deref())?;
             if issuers.is_empty() {
-                return Err(SpecError::new(
-                    "supply.issuers",
-                    "must list at least one key",
-                ));
+                return Err(SpecError::new("supply.issuers", "must list at least one key"));
             }
             let issuers = issuers
                 .iter()
@@ -251,12 +215,7 @@ fn supply(supply: &raw::Supply, decimals: u8) -> Checked<SupplyPolicy> {
         }
         // `variant` has found the policy in SUPPLY_POLICIES, whose names are
         // the arms above; this arm is reached only if the two lists differ.
-        other => Err(unknown_variant(
-            "supply.policy",
-            other,
-            "supply policy",
-            SUPPLY_POLICIES,
-        )),
+        other => Err(unknown_variant("supply.policy", other, "supply policy", SUPPLY_POLICIES)),
     }
 }
 
@@ -292,10 +251,8 @@ fn declared_accounts(
         })?;
         let owner = parse_public_key(&account.owner)
             .map_err(|e| SpecError::new(format!("{path}.owner"), e))?;
-        let location = account
-            .location
-            .map(|at| location(&format!("{path}.location"), at))
-            .transpose()?;
+        let location =
+            account.location.map(|at| location(&format!("{path}.location"), at)).transpose()?;
         let sectors = account
             .sectors
             .iter()
@@ -369,17 +326,7 @@ fn declared_accounts(
 /// `kind`, `name` and `exempt`, which every rule has.
 const RULE_KINDS: &[(&str, &[&str])] = &[
     ("perimeter", &["area", "applies_to"]),
-    (
-        "demurrage",
-        &[
-            "rate",
-            "period",
-            "step",
-            "free_allowance",
-            "rounding",
-            "destination",
-        ],
-    ),
+    ("demurrage", &["rate", "period", "step", "free_allowance", "rounding", "destination"]),
     ("sectors", &["mode", "codes", "direction", "reason"]),
     ("balance_ceiling", &["max"]),
     ("payment_max", &["max"]),
@@ -433,15 +380,8 @@ fn rule(
     let path = format!("rules[{index}]");
     let kind_path = format!("{path}.kind");
     let (kind_name, fields) = variant(&kind_path, &rule.kind, "rule kind", RULE_KINDS)?;
-    let section = Section {
-        path,
-        described: format!("a {kind_name} rule"),
-    };
-    section.check_written(
-        &written_rule_fields(rule),
-        &["kind", "name", "exempt"],
-        fields,
-    )?;
+    let section = Section { path, described: format!("a {kind_name} rule") };
+    section.check_written(&written_rule_fields(rule), &["kind", "name", "exempt"], fields)?;
 
     let kind = match kind_name {
         "perimeter" => RuleKind::Perimeter(perimeter(&section, rule)?),
@@ -449,15 +389,11 @@ fn rule(
         "sectors" => RuleKind::Sectors(sectors(&section, rule)?),
         "balance_ceiling" => {
             let max = section.required("max", rule.max.as_deref())?;
-            RuleKind::BalanceCeiling {
-                max: positive_amount(&section.field("max"), max, decimals)?,
-            }
+            RuleKind::BalanceCeiling { max: positive_amount(&section.field("max"), max, decimals)? }
         }
         "payment_max" => {
             let max = section.required("max", rule.max.as_deref())?;
-            RuleKind::PaymentMax {
-                max: positive_amount(&section.field("max"), max, decimals)?,
-            }
+            RuleKind::PaymentMax { max: positive_amount(&section.field("max"), max, decimals)? }
         }
         // `variant` has found the kind in RULE_KINDS, whose names are the
         // arms above; this arm is reached only if the two lists differ.
@@ -482,19 +418,8 @@ fn rule(
             })
         })
         .collect::<Checked<BTreeSet<_>>>()?;
-    let exempt_accounts = rule
-        .exempt
-        .accounts
-        .iter()
-        .copied()
-        .map(AccountId)
-        .collect();
-    Ok(RuleSpec {
-        name,
-        exempt_kinds,
-        exempt_accounts,
-        kind,
-    })
+    let exempt_accounts = rule.exempt.accounts.iter().copied().map(AccountId).collect();
+    Ok(RuleSpec { name, exempt_kinds, exempt_accounts, kind })
 }
 
 /// Finds the variant a section's tag names (a rule's `kind`, the supply's
@@ -514,10 +439,7 @@ fn variant<'v>(
 
 fn unknown_variant(path: &str, tag: &str, family: &str, variants: &[(&str, &[&str])]) -> SpecError {
     let known: Vec<&str> = variants.iter().map(|(name, _)| *name).collect();
-    SpecError::new(
-        path,
-        format!("{tag:?} is not a {family} (known: {})", known.join(", ")),
-    )
+    SpecError::new(path, format!("{tag:?} is not a {family} (known: {})", known.join(", ")))
 }
 
 /// A rule or the supply section once its variant is known: the paths of its
@@ -542,9 +464,8 @@ impl Section {
         common: &[&str],
         takes: &[&str],
     ) -> Checked<()> {
-        let stray = written
-            .iter()
-            .find(|(field, is_written)| *is_written && !takes.contains(field));
+        let stray =
+            written.iter().find(|(field, is_written)| *is_written && !takes.contains(field));
         match stray {
             Some((field, _)) => {
                 let fields: Vec<&str> = common.iter().chain(takes).copied().collect();
@@ -564,10 +485,7 @@ impl Section {
     /// The value of a field the variant requires, or an error saying so.
     fn required<'v, T: ?Sized>(&self, field: &str, value: Option<&'v T>) -> Checked<&'v T> {
         value.ok_or_else(|| {
-            SpecError::new(
-                self.field(field),
-                format!("is required for {}", self.described),
-            )
+            SpecError::new(self.field(field), format!("is required for {}", self.described))
         })
     }
 }
@@ -580,11 +498,7 @@ fn perimeter(section: &Section, rule: &raw::Rule) -> Checked<PerimeterSpec> {
             &section.field("applies_to"),
             rule.applies_to.as_deref(),
             Party::Both,
-            &[
-                ("payer", Party::Payer),
-                ("payee", Party::Payee),
-                ("both", Party::Both),
-            ],
+            &[("payer", Party::Payer), ("payee", Party::Payee), ("both", Party::Both)],
         )?,
     })
 }
@@ -653,10 +567,7 @@ fn demurrage(
     let rate_path = section.field("rate");
     let rate = parse_rate(rate_text).map_err(|e| SpecError::new(&rate_path, e))?;
     if rate <= Decimal::ZERO {
-        return Err(SpecError::new(
-            rate_path,
-            format!("{rate_text:?} must be above zero"),
-        ));
+        return Err(SpecError::new(rate_path, format!("{rate_text:?} must be above zero")));
     }
     if rate >= Decimal::ONE {
         return Err(SpecError::new(
@@ -694,10 +605,7 @@ fn demurrage(
         &format!("{path}.rounding"),
         rule.rounding.as_deref(),
         MeltRounding::Down,
-        &[
-            ("down", MeltRounding::Down),
-            ("nearest", MeltRounding::Nearest),
-        ],
+        &[("down", MeltRounding::Down), ("nearest", MeltRounding::Nearest)],
     )?;
     let destination = match destination {
         raw::Destination::Burn => MeltDestination::Burn,
@@ -711,14 +619,7 @@ fn demurrage(
             MeltDestination::Account(AccountId(*id))
         }
     };
-    Ok(DemurrageSpec {
-        rate,
-        period: rate_period,
-        step,
-        free_allowance,
-        rounding,
-        destination,
-    })
+    Ok(DemurrageSpec { rate, period: rate_period, step, free_allowance, rounding, destination })
 }
 
 fn sector_patterns(path: &str, codes: &[String]) -> Checked<Vec<SectorPattern>> {
@@ -772,10 +673,7 @@ fn area(path: &str, area: &raw::Area) -> Checked<AreaSpec> {
                     format!("{radius_km} must be a positive number of kilometres"),
                 ));
             }
-            Ok(AreaSpec::Circle {
-                center,
-                radius_km: *radius_km,
-            })
+            Ok(AreaSpec::Circle { center, radius_km: *radius_km })
         }
         raw::Area::Geojson(geometry) => {
             let path = format!("{path}.geojson");
@@ -818,9 +716,7 @@ fn area(path: &str, area: &raw::Area) -> Checked<AreaSpec> {
             }
             for (index, cell) in cells.iter().enumerate() {
                 let valid = (1..=12).contains(&cell.len())
-                    && cell
-                        .bytes()
-                        .all(|b| b"0123456789bcdefghjkmnpqrstuvwxyz".contains(&b));
+                    && cell.bytes().all(|b| b"0123456789bcdefghjkmnpqrstuvwxyz".contains(&b));
                 if !valid {
                     return Err(SpecError::new(
                         format!("{path}.geohash[{index}]"),
@@ -856,22 +752,15 @@ fn polygon(path: &str, rings: &[Vec<[f64; 2]>]) -> Checked<PolygonSpec> {
         if distinct.len() < 3 {
             return Err(SpecError::new(
                 ring_path,
-                format!(
-                    "has {} distinct points; a ring needs at least 3",
-                    distinct.len()
-                ),
+                format!("has {} distinct points; a ring needs at least 3", distinct.len()),
             ));
         }
         checked.push(points);
     }
     let mut rings = checked.into_iter();
-    let exterior = rings
-        .next()
-        .ok_or_else(|| SpecError::new(path, "must hold an exterior ring"))?;
-    Ok(PolygonSpec {
-        exterior,
-        holes: rings.collect(),
-    })
+    let exterior =
+        rings.next().ok_or_else(|| SpecError::new(path, "must hold an exterior ring"))?;
+    Ok(PolygonSpec { exterior, holes: rings.collect() })
 }
 
 fn exchange_link(
@@ -883,18 +772,12 @@ fn exchange_link(
     let to = CurrencyCode::new(&link.to)
         .map_err(|e| SpecError::new(format!("{path}.to"), e.to_string()))?;
     if to == own {
-        return Err(SpecError::new(
-            format!("{path}.to"),
-            "a currency cannot link to itself",
-        ));
+        return Err(SpecError::new(format!("{path}.to"), "a currency cannot link to itself"));
     }
     let rate_path = format!("{path}.rate");
     let rate = parse_rate(&link.rate).map_err(|e| SpecError::new(&rate_path, e))?;
     if rate <= Decimal::ZERO {
-        return Err(SpecError::new(
-            rate_path,
-            format!("{:?} must be above zero", link.rate),
-        ));
+        return Err(SpecError::new(rate_path, format!("{:?} must be above zero", link.rate)));
     }
     let fee_path = format!("{path}.fee");
     let fee = match &link.fee {
@@ -914,11 +797,7 @@ fn exchange_link(
         &format!("{path}.direction"),
         link.direction.as_deref(),
         LinkDirection::Both,
-        &[
-            ("out", LinkDirection::Out),
-            ("in", LinkDirection::In),
-            ("both", LinkDirection::Both),
-        ],
+        &[("out", LinkDirection::Out), ("in", LinkDirection::In), ("both", LinkDirection::Both)],
     )?;
     let max_per_payment = link
         .max_per_payment
@@ -944,14 +823,7 @@ fn exchange_link(
             ));
         }
     };
-    Ok(ExchangeLinkSpec {
-        to,
-        rate,
-        fee,
-        direction,
-        max_per_payment,
-        max_per_period,
-    })
+    Ok(ExchangeLinkSpec { to, rate, fee, direction, max_per_payment, max_per_period })
 }
 
 #[cfg(test)]
@@ -965,28 +837,16 @@ mod tests {
     #[test]
     fn every_listed_kind_and_policy_has_an_arm() {
         for &(kind, _) in RULE_KINDS {
-            let bare = raw::Rule {
-                kind: kind.to_owned(),
-                ..raw::Rule::default()
-            };
+            let bare = raw::Rule { kind: kind.to_owned(), ..raw::Rule::default() };
             let error = rule(0, &bare, 2, &[]).err();
             let problem = error.map(|error| error.problem).unwrap_or_default();
-            assert!(
-                problem.starts_with("is required for a"),
-                "{kind}: {problem:?}"
-            );
+            assert!(problem.starts_with("is required for a"), "{kind}: {problem:?}");
         }
         for &(policy, _) in SUPPLY_POLICIES {
-            let bare = raw::Supply {
-                policy: policy.to_owned(),
-                ..raw::Supply::default()
-            };
+            let bare = raw::Supply { policy: policy.to_owned(), ..raw::Supply::default() };
             let error = supply(&bare, 2).err();
             let problem = error.map(|error| error.problem).unwrap_or_default();
-            assert!(
-                problem.starts_with("is required for the"),
-                "{policy}: {problem:?}"
-            );
+            assert!(problem.starts_with("is required for the"), "{policy}: {problem:?}");
         }
     }
 
@@ -996,24 +856,16 @@ mod tests {
     /// refused for every kind.
     #[test]
     fn the_tables_name_exactly_the_raw_fields() {
-        let rule_fields: BTreeSet<&str> = written_rule_fields(&raw::Rule::default())
-            .iter()
-            .map(|(name, _)| *name)
-            .collect();
-        let listed: BTreeSet<&str> = RULE_KINDS
-            .iter()
-            .flat_map(|(_, fields)| fields.iter().copied())
-            .collect();
+        let rule_fields: BTreeSet<&str> =
+            written_rule_fields(&raw::Rule::default()).iter().map(|(name, _)| *name).collect();
+        let listed: BTreeSet<&str> =
+            RULE_KINDS.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
         assert_eq!(listed, rule_fields);
 
-        let supply_fields: BTreeSet<&str> = written_supply_fields(&raw::Supply::default())
-            .iter()
-            .map(|(name, _)| *name)
-            .collect();
-        let listed: BTreeSet<&str> = SUPPLY_POLICIES
-            .iter()
-            .flat_map(|(_, fields)| fields.iter().copied())
-            .collect();
+        let supply_fields: BTreeSet<&str> =
+            written_supply_fields(&raw::Supply::default()).iter().map(|(name, _)| *name).collect();
+        let listed: BTreeSet<&str> =
+            SUPPLY_POLICIES.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
         assert_eq!(listed, supply_fields);
     }
 }
