@@ -6,7 +6,6 @@ use opencoin_core::{AccountId, AccountKind, Amount, CurrencyCode, Timestamp, Tra
 use thiserror::Error;
 
 use crate::ledger::{Ledger, PostingKind};
-use crate::rejection::Rejection;
 
 /// Why a query could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -31,16 +30,6 @@ pub enum QueryError {
     /// Statements were asked for but the ledger keeps no history.
     #[error("this ledger keeps no history (LedgerConfig::keep_history is off)")]
     NoHistory,
-}
-
-impl From<Rejection> for QueryError {
-    fn from(rejection: Rejection) -> QueryError {
-        match rejection {
-            Rejection::UnknownCurrency(code) => QueryError::UnknownCurrency(code),
-            Rejection::UnknownAccount(id) => QueryError::UnknownAccount(id),
-            _ => QueryError::UnknownAccount(AccountId(0)),
-        }
-    }
 }
 
 /// An account's balance at a moment, with the demurrage up to then.
@@ -129,6 +118,14 @@ impl Ledger {
         self.currencies[usize::from(currency)].spec.decimals
     }
 
+    fn query_account(&self, id: AccountId) -> Result<u32, QueryError> {
+        self.account_index.get(&id).copied().ok_or(QueryError::UnknownAccount(id))
+    }
+
+    fn query_currency(&self, code: CurrencyCode) -> Result<u16, QueryError> {
+        self.currency_index.get(&code).copied().ok_or(QueryError::UnknownCurrency(code))
+    }
+
     fn check_not_past(&self, at: Timestamp) -> Result<(), QueryError> {
         if at < self.clock {
             return Err(QueryError::BeforeClock { at, clock: self.clock });
@@ -148,7 +145,7 @@ impl Ledger {
     /// [`QueryError::UnknownAccount`] or [`QueryError::BeforeClock`].
     pub fn balance(&self, id: AccountId, at: Timestamp) -> Result<BalanceView, QueryError> {
         self.check_not_past(at)?;
-        let index = self.account(id)?;
+        let index = self.query_account(id)?;
         let currency = self.hot[index as usize].currency;
         let decimals = self.decimals_of(currency);
         let melt = self.settle(index, at);
@@ -179,7 +176,7 @@ impl Ledger {
     ///
     /// [`QueryError::UnknownCurrency`].
     pub fn supply(&self, code: CurrencyCode) -> Result<SupplyView, QueryError> {
-        let currency = self.currency(code)?;
+        let currency = self.query_currency(code)?;
         let totals = self.currencies[usize::from(currency)].totals;
         let decimals = self.decimals_of(currency);
         let amount = |minor| Amount::saturating_from_minor_units(minor, decimals);
@@ -199,7 +196,7 @@ impl Ledger {
     ///
     /// [`QueryError::UnknownAccount`] or [`QueryError::NoHistory`].
     pub fn statement(&self, id: AccountId) -> Result<Vec<StatementLine>, QueryError> {
-        let index = self.account(id)?;
+        let index = self.query_account(id)?;
         if !self.config.keep_history {
             return Err(QueryError::NoHistory);
         }
@@ -226,9 +223,13 @@ impl Ledger {
     /// # Errors
     ///
     /// [`QueryError::UnknownCurrency`] or [`QueryError::BeforeClock`].
-    pub fn trial_balance(&self, code: CurrencyCode, at: Timestamp) -> Result<TrialBalance, QueryError> {
+    pub fn trial_balance(
+        &self,
+        code: CurrencyCode,
+        at: Timestamp,
+    ) -> Result<TrialBalance, QueryError> {
         self.check_not_past(at)?;
-        let currency = self.currency(code)?;
+        let currency = self.query_currency(code)?;
         let state = &self.currencies[usize::from(currency)];
         let decimals = state.spec.decimals;
         let amount = |minor| Amount::saturating_from_minor_units(minor, decimals);
@@ -263,7 +264,11 @@ impl Ledger {
             at,
             lines: rows
                 .into_iter()
-                .map(|(account, kind, balance)| TrialBalanceLine { account, kind, balance: amount(balance) })
+                .map(|(account, kind, balance)| TrialBalanceLine {
+                    account,
+                    kind,
+                    balance: amount(balance),
+                })
                 .collect(),
             total: amount(total),
             burn_pending: amount(burn_pending),
