@@ -15,14 +15,27 @@
 //!
 //! Run it with `cargo run --release --example village`. The same seed gives
 //! the same year, to the last cent and the last bit of the state hash.
+//!
+//! With `-- --ledger-dir DIR` the village keeps its books in a journal in
+//! `DIR`. The first run plays the year as above, journalling every applied
+//! operation; as a simulation it does not sync each payment to the disk
+//! (the journal's `SyncPolicy::None`) but syncs once at the end. A second
+//! run with the same `DIR` finds the journal and audits it instead: it
+//! reopens the ledger from the journal (from the newest snapshot, then
+//! replaying the rest), verifies the whole hash chain, replays the same
+//! seeded year in memory and checks that both give the same state hash, and
+//! checks that the reopened books still balance.
 
 // The example's job is to print a report for a person to read.
 #![allow(clippy::print_stdout)]
 
 use std::collections::BTreeMap;
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result, bail};
-use opencoin::ledger::{ActivityReputation, SubscriberId, TrialBalance};
+use opencoin::ledger::journal::{JournalOptions, SyncPolicy};
+use opencoin::ledger::{ActivityReputation, DurableLedger, Subscriber, SubscriberId, TrialBalance};
 use opencoin::prelude::*;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -80,9 +93,58 @@ struct Holder {
     label: String,
 }
 
-/// The village: its ledger, who can sign for what, and what happened.
+/// Where the village keeps its books: in memory, or journalled in a
+/// directory. There is one per program, so the variants' sizes do not
+/// matter.
+#[allow(clippy::large_enum_variant)]
+enum Books {
+    Memory(Ledger),
+    Durable(DurableLedger),
+}
+
+impl Books {
+    fn ledger(&self) -> &Ledger {
+        match self {
+            Books::Memory(ledger) => ledger,
+            Books::Durable(durable) => durable.ledger(),
+        }
+    }
+
+    fn subscribe(&mut self, subscriber: Box<dyn Subscriber>) -> SubscriberId {
+        match self {
+            Books::Memory(ledger) => ledger.subscribe(subscriber),
+            Books::Durable(durable) => durable.subscribe(subscriber),
+        }
+    }
+
+    /// Applies one operation. The outer error is a journal failure, which
+    /// ends the example; the inner result is the ledger's answer.
+    fn apply(&mut self, operation: &Operation) -> Result<Result<Receipt, Rejection>> {
+        match self {
+            Books::Memory(ledger) => Ok(ledger.apply(operation)),
+            Books::Durable(durable) => {
+                let mut results = durable.apply_each(std::slice::from_ref(operation))?;
+                results.pop().context("the journal returned no result")
+            }
+        }
+    }
+
+    fn apply_atomic(&mut self, operations: &[Operation]) -> Result<()> {
+        match self {
+            Books::Memory(ledger) => {
+                ledger.apply_atomic(operations)?;
+            }
+            Books::Durable(durable) => {
+                durable.apply_atomic(operations)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The village: its books, who can sign for what, and what happened.
 struct Village {
-    ledger: Ledger,
+    books: Books,
     code: CurrencyCode,
     holders: BTreeMap<AccountId, Holder>,
     reputation: SubscriberId,
@@ -110,6 +172,7 @@ fn at(day: u64, seconds_into_day: u64) -> Timestamp {
 }
 
 fn main() -> Result<()> {
+    let ledger_dir = ledger_dir_argument()?;
     let spec = opencoin::load_currency("examples/currencies/village.toml")
         .or_else(|_| {
             opencoin::load_currency(concat!(
@@ -118,9 +181,45 @@ fn main() -> Result<()> {
             ))
         })
         .context("loading the village currency")?;
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let mut village = Village::found(spec, &mut rng)?;
 
+    let Some(dir) = ledger_dir else {
+        let village = play_the_year(spec, Books::Memory(Ledger::new(LedgerConfig::default())))?;
+        return village.print_report(at(DAYS, 0));
+    };
+    let options = JournalOptions { sync: SyncPolicy::None, ..JournalOptions::default() };
+    let (durable, opened) = DurableLedger::open(&dir, options)
+        .with_context(|| format!("opening the ledger in {}", dir.display()))?;
+    if durable.record_count() > 0 {
+        return audit(spec, durable, &opened, &dir);
+    }
+
+    let mut village = play_the_year(spec, Books::Durable(durable))?;
+    if let Books::Durable(durable) = &mut village.books {
+        durable.sync().context("syncing the journal")?;
+        println!("Journal: {} records in {}", durable.record_count(), dir.display());
+        println!("Run the same command again to reopen, verify and audit it.");
+        println!();
+    }
+    village.print_report(at(DAYS, 0))
+}
+
+/// Reads `--ledger-dir DIR` (or `--ledger-dir=DIR`), the only option.
+fn ledger_dir_argument() -> Result<Option<PathBuf>> {
+    let mut arguments = std::env::args().skip(1);
+    match (arguments.next(), arguments.next()) {
+        (None, _) => Ok(None),
+        (Some(flag), Some(dir)) if flag == "--ledger-dir" => Ok(Some(PathBuf::from(dir))),
+        (Some(flag), None) if flag.starts_with("--ledger-dir=") => {
+            Ok(Some(PathBuf::from(&flag["--ledger-dir=".len()..])))
+        }
+        _ => bail!("usage: village [--ledger-dir DIR]"),
+    }
+}
+
+/// Founds the village and plays its seeded year.
+fn play_the_year(spec: CurrencySpec, books: Books) -> Result<Village> {
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let mut village = Village::found(spec, books, &mut rng)?;
     for day in 0..DAYS {
         village.trade_for_a_day(day, &mut rng)?;
         if day == 100 {
@@ -131,16 +230,63 @@ fn main() -> Result<()> {
         }
     }
     village.try_to_issue_past_the_cap(DAYS - 1)?;
-    village.print_report(at(DAYS, 0))
+    Ok(village)
+}
+
+/// The second run over a journal: reopen, verify the chain, compare with a
+/// fresh replay of the same year, and check the books.
+fn audit(
+    spec: CurrencySpec,
+    durable: DurableLedger,
+    opened: &opencoin::ledger::journal::OpenReport,
+    dir: &std::path::Path,
+) -> Result<()> {
+    println!("Audit of the village journal in {}", dir.display());
+    println!(
+        "  reopened: {} records, from the snapshot at record {}, {} replayed on top",
+        opened.records,
+        opened.snapshot_used.map_or_else(|| "none".to_owned(), |count| count.to_string()),
+        opened.replayed
+    );
+    let verified = durable.verify().context("verifying the journal")?;
+    println!("  hash chain verified: {} records, head {}", verified.records, hex(&verified.head));
+
+    let reopened_hash = durable.ledger().state_hash();
+    let replayed = play_the_year(spec, Books::Memory(Ledger::new(LedgerConfig::default())))?;
+    let replayed_hash = replayed.books.ledger().state_hash();
+    println!("  state hash of the reopened ledger      {}", hex(&reopened_hash));
+    println!("  state hash of the year played again    {}", hex(&replayed_hash));
+    if reopened_hash != replayed_hash {
+        bail!("the reopened ledger differs from the year played again");
+    }
+    println!("  they match: the journal holds exactly the year that was played");
+
+    let code = replayed.code;
+    let trial = durable.ledger().trial_balance(code, at(DAYS, 0))?;
+    println!(
+        "  reopened books: {} balances sum to {} + pending burn {} = circulation {}: {}",
+        trial.lines.len(),
+        trial.total,
+        trial.burn_pending,
+        trial.in_circulation,
+        if trial.balances() { "holds" } else { "BROKEN" }
+    );
+    if !trial.balances() {
+        bail!("the reopened books do not balance");
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 impl Village {
     /// Creates the currency and opens every account, as one atomic batch,
     /// then issues the first money.
-    fn found(spec: CurrencySpec, rng: &mut ChaCha8Rng) -> Result<Village> {
+    fn found(spec: CurrencySpec, mut books: Books, rng: &mut ChaCha8Rng) -> Result<Village> {
         let code = spec.code;
-        let mut ledger = Ledger::new(LedgerConfig::default());
-        let reputation = ledger.subscribe(Box::new(ActivityReputation::new()));
+        let reputation = books.subscribe(Box::new(ActivityReputation::new()));
         let opening = at(0, 7 * 3_600);
 
         let mut holders = BTreeMap::new();
@@ -150,14 +296,27 @@ impl Village {
 
         for number in 0..MEMBERS {
             let id = AccountId(FIRST_MEMBER + number);
-            let label = if id == LANDLORD { "the landlord".to_owned() } else { format!("member {}", number + 1) };
-            let home = Location::new(rng.random_range(44.615..44.632), rng.random_range(6.765..6.790))?;
-            operations.push(open(code, id, &format!("member {number}"), AccountKind::Member, home, &[]));
+            let label = if id == LANDLORD {
+                "the landlord".to_owned()
+            } else {
+                format!("member {}", number + 1)
+            };
+            let home =
+                Location::new(rng.random_range(44.615..44.632), rng.random_range(6.765..6.790))?;
+            operations.push(open(
+                code,
+                id,
+                &format!("member {number}"),
+                AccountKind::Member,
+                home,
+                &[],
+            ));
             holders.insert(id, holder(&format!("member {number}"), &label));
         }
         for (number, (name, sector, _)) in SHOPS.iter().enumerate() {
             let id = AccountId(FIRST_SHOP + number as u64);
-            let shop = Location::new(rng.random_range(44.620..44.626), rng.random_range(6.775..6.785))?;
+            let shop =
+                Location::new(rng.random_range(44.620..44.626), rng.random_range(6.775..6.785))?;
             operations.push(open(code, id, name, AccountKind::Merchant, shop, &[sector]));
             holders.insert(id, holder(name, name));
         }
@@ -167,15 +326,29 @@ impl Village {
             operations.push(open(code, id, name, AccountKind::Merchant, place, &[sector]));
             holders.insert(id, holder(name, name));
         }
-        ledger.apply_atomic(&operations).context("founding the village")?;
+        books.apply_atomic(&operations).context("founding the village")?;
 
-        let mut village = Village { ledger, code, holders, reputation, report: Report::default() };
+        let mut village = Village { books, code, holders, reputation, report: Report::default() };
         for number in 0..MEMBERS {
             let amount = rng.random_range(60_000..140_000);
-            village.pay(ISSUER, Action::Issue { to: AccountId(FIRST_MEMBER + number), amount: village.cents(amount)? }, opening)?;
+            village.pay(
+                ISSUER,
+                Action::Issue {
+                    to: AccountId(FIRST_MEMBER + number),
+                    amount: village.cents(amount)?,
+                },
+                opening,
+            )?;
         }
         for number in 0..SHOPS.len() as u64 {
-            village.pay(ISSUER, Action::Issue { to: AccountId(FIRST_SHOP + number), amount: village.cents(100_000)? }, opening)?;
+            village.pay(
+                ISSUER,
+                Action::Issue {
+                    to: AccountId(FIRST_SHOP + number),
+                    amount: village.cents(100_000)?,
+                },
+                opening,
+            )?;
         }
         Ok(village)
     }
@@ -185,7 +358,7 @@ impl Village {
     }
 
     fn balance(&self, id: AccountId, now: Timestamp) -> i128 {
-        self.ledger.balance(id, now).map_or(0, |view| view.balance.minor_units())
+        self.books.ledger().balance(id, now).map_or(0, |view| view.balance.minor_units())
     }
 
     /// Signs `action` for `source` with its next sequence number and applies
@@ -202,13 +375,17 @@ impl Village {
         };
         let signed = transaction.sign(&holder.key)?;
         self.report.attempted += 1;
-        match self.ledger.apply(&Operation::Submit(signed)) {
+        match self.books.apply(&Operation::Submit(signed))? {
             Ok(Receipt::Applied { .. }) => {
                 holder.next_sequence += 1;
                 self.report.applied += 1;
                 match action {
-                    Action::Transfer { amount, .. } => self.report.volume_minor_units += amount.minor_units(),
-                    Action::Redeem { amount } => self.report.redeemed_minor_units += amount.minor_units(),
+                    Action::Transfer { amount, .. } => {
+                        self.report.volume_minor_units += amount.minor_units()
+                    }
+                    Action::Redeem { amount } => {
+                        self.report.redeemed_minor_units += amount.minor_units()
+                    }
                     _ => {}
                 }
                 Ok(true)
@@ -266,13 +443,15 @@ impl Village {
                 // A day trip: buying in the valley or at the ski enclave,
                 // which the perimeter refuses.
                 900..=929 => {
-                    let outsider = AccountId(FIRST_OUTSIDER + rng.random_range(0..OUTSIDERS.len() as u64));
+                    let outsider =
+                        AccountId(FIRST_OUTSIDER + rng.random_range(0..OUTSIDERS.len() as u64));
                     let amount = self.cents(rng.random_range(1_000..8_000))?;
                     self.pay(member, Action::Transfer { to: outsider, amount }, now)?;
                 }
                 // Heating oil or fuel, which the sector ban refuses.
                 930..=944 => {
-                    let seller = AccountId(FIRST_SHOP + SHOPS.len() as u64 - rng.random_range(1..=2));
+                    let seller =
+                        AccountId(FIRST_SHOP + SHOPS.len() as u64 - rng.random_range(1..=2));
                     let amount = self.cents(rng.random_range(2_000..15_000))?;
                     self.pay(member, Action::Transfer { to: seller, amount }, now)?;
                 }
@@ -318,9 +497,11 @@ impl Village {
         };
         let first = payment(FIRST_SHOP, sequence).sign(&key)?;
         let replay = payment(FIRST_SHOP + 1, sequence).sign(&key)?;
-        for operation in [Operation::Submit(first.clone()), Operation::Submit(first), Operation::Submit(replay)] {
+        for operation in
+            [Operation::Submit(first.clone()), Operation::Submit(first), Operation::Submit(replay)]
+        {
             self.report.attempted += 1;
-            match self.ledger.apply(&operation) {
+            match self.books.apply(&operation)? {
                 Ok(Receipt::Applied { .. }) => {
                     self.report.applied += 1;
                     self.report.volume_minor_units += amount.minor_units();
@@ -358,9 +539,9 @@ impl Village {
     }
 
     fn print_report(&self, now: Timestamp) -> Result<()> {
-        let spec = self.ledger.spec(self.code).context("the currency is gone")?;
-        let supply = self.ledger.supply(self.code)?;
-        let trial = self.ledger.trial_balance(self.code, now)?;
+        let spec = self.books.ledger().spec(self.code).context("the currency is gone")?;
+        let supply = self.books.ledger().supply(self.code)?;
+        let trial = self.books.ledger().trial_balance(self.code, now)?;
         let report = &self.report;
         let vlg = |minor: i128| Amount::saturating_from_minor_units(minor, 2);
 
@@ -389,7 +570,7 @@ impl Village {
         let melted = self.melted_total();
         println!("Demurrage");
         println!("  melted into the community fund this year   {} VLG", vlg(melted));
-        let fund = self.ledger.balance(FUND, now)?;
+        let fund = self.books.ledger().balance(FUND, now)?;
         println!("  fund balance now (after monthly repairs)   {} VLG", fund.balance);
 
         println!();
@@ -414,7 +595,8 @@ impl Village {
         println!();
         println!("Most active traders (activity reputation)");
         let module = self
-            .ledger
+            .books
+            .ledger()
             .subscriber::<ActivityReputation>(self.reputation)
             .context("the reputation module is gone")?;
         // Rank by score, then by number of payments, then by id for ties.
@@ -440,15 +622,14 @@ impl Village {
         }
 
         println!();
-        let hash: String = self.ledger.state_hash().iter().map(|byte| format!("{byte:02x}")).collect();
-        println!("State hash {hash}");
+        println!("State hash {}", hex(&self.books.ledger().state_hash()));
         Ok(())
     }
 
     /// Checks conservation two ways and prints the result: the trial balance
     /// against the stored supply, and the supply against the year's flows.
     fn print_conservation(&self, trial: &TrialBalance) -> Result<()> {
-        let supply = self.ledger.supply(self.code)?;
+        let supply = self.books.ledger().supply(self.code)?;
         let by_flows = supply.issued.checked_sub(supply.redeemed)?.checked_sub(supply.burned)?;
         let balanced = trial.balances() && by_flows == supply.in_circulation;
         println!(
@@ -466,7 +647,8 @@ impl Village {
     }
 
     fn melted_total(&self) -> i128 {
-        self.ledger
+        self.books
+            .ledger()
             .statement(FUND)
             .map(|lines| {
                 lines
@@ -479,7 +661,9 @@ impl Village {
     }
 
     fn label(&self, id: AccountId) -> String {
-        self.holders.get(&id).map_or_else(|| id.to_string(), |holder| format!("{} {}", holder.label, id))
+        self.holders
+            .get(&id)
+            .map_or_else(|| id.to_string(), |holder| format!("{} {}", holder.label, id))
     }
 }
 
@@ -487,7 +671,14 @@ fn holder(key_name: &str, label: &str) -> Holder {
     Holder { key: key_for(key_name), next_sequence: 0, label: label.to_owned() }
 }
 
-fn open(code: CurrencyCode, id: AccountId, key_name: &str, kind: AccountKind, location: Location, sectors: &[&str]) -> Operation {
+fn open(
+    code: CurrencyCode,
+    id: AccountId,
+    key_name: &str,
+    kind: AccountKind,
+    location: Location,
+    sectors: &[&str],
+) -> Operation {
     Operation::OpenAccount(OpenAccount {
         id,
         currency: code,

@@ -17,6 +17,12 @@
 //! operation and must not go backwards, and the same operations in the same
 //! order always give the same state hash.
 //!
+//! The [`journal`] keeps a ledger in a directory: a [`DurableLedger`]
+//! journals every applied operation durably before its call returns, is
+//! rebuilt from its directory, and answers questions about the past (time
+//! travel, provenance, account histories with Merkle proofs against signed
+//! checkpoints).
+//!
 //! # Features
 //!
 //! - `tracing`: emit `tracing` events for every applied or refused operation
@@ -29,14 +35,18 @@ mod hash;
 mod ledger;
 
 pub mod event;
+pub mod journal;
 pub mod operation;
 pub mod query;
 pub mod rejection;
 pub mod reputation;
 
 pub use event::{Event, EventKind, EventLog, Subscriber, SubscriberId};
+pub use journal::{DurableLedger, JournalOptions, SyncPolicy};
 pub use ledger::{BatchRejection, Ledger, LedgerConfig, PostingKind, Receipt};
 pub use operation::{OpenAccount, Operation, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
-pub use query::{BalanceView, QueryError, StatementLine, SupplyView, TrialBalance, TrialBalanceLine};
+pub use query::{
+    BalanceView, QueryError, StatementLine, SupplyView, TrialBalance, TrialBalanceLine,
+};
 pub use rejection::Rejection;
 pub use reputation::{Activity, ActivityReputation, Assessment, ReputationModule};
