@@ -643,10 +643,25 @@ impl Engine {
     }
 
     fn apply_each(&mut self, operations: &[Operation]) -> Result<Vec<Result<Receipt, Rejection>>> {
+        let mut results = Vec::new();
+        self.apply_each_into(operations, &mut results)?;
+        Ok(results)
+    }
+
+    /// Applies a batch into a buffer reused from batch to batch, as a
+    /// program applying batch after batch would.
+    fn apply_each_into(
+        &mut self,
+        operations: &[Operation],
+        results: &mut Vec<Result<Receipt, Rejection>>,
+    ) -> Result<()> {
         match self {
-            Engine::Memory(ledger) => Ok(ledger.apply_each(operations)),
-            Engine::Durable { ledger: durable, .. } => Ok(durable.apply_each(operations)?),
+            Engine::Memory(ledger) => ledger.apply_each_into(operations, results),
+            Engine::Durable { ledger: durable, .. } => {
+                durable.apply_each_into(operations, results)?
+            }
         }
+        Ok(())
     }
 
     /// Bytes in the journal directory (journal and snapshots), if durable.
@@ -676,10 +691,11 @@ fn run_ledger(options: &Options, workload: &Workload) -> Result<Measured> {
     let mut batches = Vec::with_capacity(workload.transfers.len() / options.batch + 1);
     let mut refused: HashMap<&'static str, usize> = HashMap::new();
     let mut applied = 0;
+    let mut results = Vec::with_capacity(options.batch);
     let started = Instant::now();
     for (index, chunk) in workload.transfers.chunks(options.batch).enumerate() {
         let batch_started = Instant::now();
-        let results = ledger.apply_each(chunk)?;
+        ledger.apply_each_into(chunk, &mut results)?;
         batches.push(batch_started.elapsed());
         for result in &results {
             match result {

@@ -207,6 +207,8 @@ pub struct Ledger {
     pending_events: Vec<Event>,
     subscribers: Vec<Box<dyn Subscriber>>,
     undo: Option<Vec<Undo>>,
+    /// Signature verdicts of the batch being applied, kept between batches.
+    signature_verdicts: Vec<bool>,
 }
 
 /// What a checked transaction will write.
@@ -242,6 +244,7 @@ impl Ledger {
             pending_events: Vec::new(),
             subscribers: Vec::new(),
             undo: None,
+            signature_verdicts: Vec::new(),
         }
     }
 
@@ -296,18 +299,32 @@ impl Ledger {
     /// Applies operations one after another, each on its own: a refused one
     /// does not stop the others. Returns one result per operation.
     pub fn apply_each(&mut self, operations: &[Operation]) -> Vec<Result<Receipt, Rejection>> {
-        let signatures = self.verify_all(operations);
-        let results = operations
-            .iter()
-            .zip(signatures)
-            .map(|(operation, signature_ok)| {
-                let result = self.apply_one(operation, signature_ok);
-                trace_outcome(operation, &result);
-                result
-            })
-            .collect();
-        self.publish();
+        let mut results = Vec::with_capacity(operations.len());
+        self.apply_each_into(operations, &mut results);
         results
+    }
+
+    /// Like [`Ledger::apply_each`], but writes the results into `results`
+    /// (cleared first), so that a caller applying batch after batch can
+    /// reuse one buffer. A batch of thousands of results is large enough
+    /// that allocating it afresh each time costs the memory system more
+    /// than applying the batch.
+    pub fn apply_each_into(
+        &mut self,
+        operations: &[Operation],
+        results: &mut Vec<Result<Receipt, Rejection>>,
+    ) {
+        let mut verdicts = std::mem::take(&mut self.signature_verdicts);
+        self.verify_all(operations, &mut verdicts);
+        results.clear();
+        results.reserve(operations.len());
+        for (operation, &signature_ok) in operations.iter().zip(&verdicts) {
+            let result = self.apply_one(operation, signature_ok);
+            trace_outcome(operation, &result);
+            results.push(result);
+        }
+        self.signature_verdicts = verdicts;
+        self.publish();
     }
 
     /// Applies all the operations or none of them.
@@ -321,14 +338,15 @@ impl Ledger {
         &mut self,
         operations: &[Operation],
     ) -> Result<Vec<Receipt>, BatchRejection> {
-        let signatures = self.verify_all(operations);
+        let mut signatures = std::mem::take(&mut self.signature_verdicts);
+        self.verify_all(operations, &mut signatures);
         let events_before = (self.event_sequence, self.pending_events.len());
         let history_before = self.history.len();
         self.undo = Some(Vec::new());
 
         let mut receipts = Vec::with_capacity(operations.len());
         let mut refusal = None;
-        for (index, (operation, signature_ok)) in operations.iter().zip(signatures).enumerate() {
+        for (index, (operation, &signature_ok)) in operations.iter().zip(&signatures).enumerate() {
             match self.apply_one(operation, signature_ok) {
                 Ok(receipt) => receipts.push(receipt),
                 Err(rejection) => {
@@ -338,6 +356,7 @@ impl Ledger {
             }
         }
 
+        self.signature_verdicts = signatures;
         let undo = self.undo.take().unwrap_or_default();
         match refusal {
             None => {
@@ -380,7 +399,12 @@ impl Ledger {
     /// TODO(batch-verify): signatures over a prime-order group (ristretto255,
     /// as in sr25519) have no torsion, so batch and single verification
     /// agree exactly; a second signature scheme would allow batching.
-    fn verify_all(&self, operations: &[Operation]) -> Vec<bool> {
+    ///
+    /// The verdicts go into `results`, a buffer the ledger keeps between
+    /// batches so that verifying allocates nothing in steady state.
+    fn verify_all(&self, operations: &[Operation], results: &mut Vec<bool>) {
+        results.clear();
+        results.resize(operations.len(), false);
         let verify = self.config.verify_signatures;
         let threads = if verify && operations.len() >= PARALLEL_VERIFY_MIN {
             std::thread::available_parallelism().map_or(1, usize::from)
@@ -388,11 +412,13 @@ impl Ledger {
             1
         };
         if threads <= 1 {
-            return operations.iter().map(|operation| signature_ok(verify, operation)).collect();
+            for (operation, result) in operations.iter().zip(results.iter_mut()) {
+                *result = signature_ok(verify, operation);
+            }
+            return;
         }
 
         let slice = operations.len().div_ceil(threads);
-        let mut results = vec![false; operations.len()];
         std::thread::scope(|scope| {
             let workers: Vec<_> = operations
                 .chunks(slice)
@@ -411,7 +437,6 @@ impl Ledger {
                 let _ = worker.join();
             }
         });
-        results
     }
 
     fn signature_ok(&self, operation: &Operation) -> bool {

@@ -1076,6 +1076,19 @@ fn apply_each_gives_one_result_per_operation() {
     // 12.00 = 278.00 and 100.00 + 22.00 = 122.00.
     assert_eq!(world.balance(2, day(2)), "278.00");
     assert_eq!(world.balance(3, day(2)), "122.00");
+
+    // apply_each_into answers the same into a reused buffer, dropping what
+    // the buffer held: the same three again are all already applied, except
+    // the replay, which is refused again (its sequence is still stale).
+    let mut buffer = results;
+    world.ledger.apply_each_into(&operations, &mut buffer);
+    assert_eq!(buffer.len(), 3);
+    assert!(matches!(buffer[0], Ok(Receipt::AlreadyApplied(_))), "{:?}", buffer[0]);
+    assert_eq!(
+        buffer[1],
+        Err(Rejection::SequenceMismatch { account: AccountId(2), expected: 2, got: 0 })
+    );
+    assert!(matches!(buffer[2], Ok(Receipt::AlreadyApplied(_))), "{:?}", buffer[2]);
 }
 
 /// The lifetime issued total stays within the range of one amount, so every

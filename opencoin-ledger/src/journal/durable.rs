@@ -295,15 +295,32 @@ impl DurableLedger {
         &mut self,
         operations: &[Operation],
     ) -> Result<Vec<Result<Receipt, Rejection>>, JournalError> {
+        let mut results = Vec::with_capacity(operations.len());
+        self.apply_each_into(operations, &mut results)?;
+        Ok(results)
+    }
+
+    /// Like [`DurableLedger::apply_each`], but writes the results into
+    /// `results` (cleared first), so that one buffer serves batch after
+    /// batch; see [`Ledger::apply_each_into`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`DurableLedger::apply_each`]; `results` then holds the
+    /// ledger's answers if the operations were applied in memory.
+    pub fn apply_each_into(
+        &mut self,
+        operations: &[Operation],
+        results: &mut Vec<Result<Receipt, Rejection>>,
+    ) -> Result<(), JournalError> {
         let ranges = self.prepare(operations)?;
-        let results = self.ledger.apply_each(operations);
+        self.ledger.apply_each_into(operations, results);
         let applied = results.iter().enumerate().filter_map(|(index, result)| match result {
             Ok(Receipt::Applied { warning }) => Some((index, warning.as_ref())),
             _ => None,
         });
         let applied: Vec<_> = applied.collect();
-        self.commit(operations, &ranges, &applied)?;
-        Ok(results)
+        self.commit(operations, &ranges, &applied)
     }
 
     /// Applies all the operations or none; journals them all if applied.
