@@ -40,7 +40,14 @@ pub enum SyncPolicy {
 pub struct JournalOptions {
     /// When writes are synced. Default: [`SyncPolicy::EveryBatch`].
     pub sync: SyncPolicy,
-    /// Write a snapshot every this many records; 0 never. Default: 10 000.
+    /// Write a snapshot every this many records; 0 never. Default: 100 000.
+    ///
+    /// A snapshot holds the whole state, including every applied
+    /// transaction id, and all are kept for time travel; opening replays at
+    /// most this many records (verifying their signatures again). Lower
+    /// values open faster and travel in time faster, at the cost of writing
+    /// the state more often: at 10 000, a million transfers over ten
+    /// thousand accounts spent more time writing snapshots than applying.
     pub snapshot_every: u64,
     /// If the journal is damaged (other than a torn last record), truncate
     /// it after the last good record instead of refusing to open. Records
@@ -55,7 +62,7 @@ impl Default for JournalOptions {
     fn default() -> JournalOptions {
         JournalOptions {
             sync: SyncPolicy::EveryBatch,
-            snapshot_every: 10_000,
+            snapshot_every: 100_000,
             recover_to_last_good: false,
             ledger: LedgerConfig::default(),
         }
