@@ -21,39 +21,7 @@ use opencoin::prelude::*;
 use opencoin::rules::{Demurrage, Movement, Party, RuleSet};
 
 /// A currency with every rule family the ledger checks per payment.
-const SPEC: &str = r#"
-    code = "BENCH"
-    name = "Micro benchmark money"
-    decimals = 2
-    supply = { policy = "mutual_credit", credit_limit = "500.00" }
-
-    [[rules]]
-    kind = "perimeter"
-    area = { circle = { center = [46.5, 6.6], radius_km = 30 } }
-
-    [[rules]]
-    kind = "demurrage"
-    rate = "2%"
-    period = "90d"
-    step = "day"
-    free_allowance = "50.00"
-    destination = "burn"
-
-    [[rules]]
-    kind = "sectors"
-    mode = "ban"
-    codes = ["5983", "5172", "5541-5542", "B05"]
-    direction = "paying_into"
-    reason = "pay for fuel in another money"
-
-    [[rules]]
-    kind = "balance_ceiling"
-    max = "20000.00"
-
-    [[rules]]
-    kind = "payment_max"
-    max = "5000.00"
-"#;
+const SPEC: &str = include_str!("currencies/every-rule.toml");
 
 fn spec() -> CurrencySpec {
     CurrencySpec::from_toml_str(SPEC).expect("the benchmark currency loads")

@@ -5,6 +5,9 @@
 //! SipHash's cost, and it uses no random seed: the ledger stays free of
 //! random sources.
 //!
+//! Public so that benchmarks can compare the ledger with a bare loop over
+//! the very same kind of map.
+//!
 //! TODO(hashing): a submitter can grind transaction bodies until their ids
 //! share low bits and so slow down the applied-id set. Keying this hasher
 //! with a per-ledger secret from the configuration would remove that, at no

@@ -31,7 +31,7 @@
 //!   never amounts, account ids or key material. Off by default: a library
 //!   that logs makes privacy choices for its users.
 
-mod hash;
+pub mod hash;
 mod ledger;
 
 pub mod event;
