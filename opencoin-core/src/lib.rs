@@ -34,6 +34,7 @@
 
 pub mod account;
 pub mod amount;
+pub mod bytes;
 pub mod ids;
 pub mod place;
 pub mod spec;

@@ -38,6 +38,7 @@ use std::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use thiserror::Error;
 
+use crate::bytes::{ByteReader, Truncated};
 use crate::{AccountId, Amount, AmountError, CurrencyCode, Timestamp, TransactionId};
 
 /// The magic bytes that open every transaction body.
@@ -302,10 +303,10 @@ impl Transaction {
     /// A [`DecodeError`] naming what is wrong; never a panic, whatever the
     /// bytes.
     pub fn decode(bytes: &[u8]) -> Result<Transaction, DecodeError> {
-        let mut reader = Reader { bytes, offset: 0 };
+        let mut reader = Reader { bytes: ByteReader::new(bytes) };
         let transaction = reader.transaction()?;
-        if reader.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes(reader.remaining()));
+        if reader.bytes.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes(reader.bytes.remaining()));
         }
         Ok(transaction)
     }
@@ -410,13 +411,13 @@ impl SignedTransaction {
     ///
     /// A [`DecodeError`]; never a panic, whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, DecodeError> {
-        let mut reader = Reader { bytes, offset: 0 };
+        let mut reader = Reader { bytes: ByteReader::new(bytes) };
         let transaction = reader.transaction()?;
-        let body_len = reader.offset;
-        let signer: [u8; 32] = reader.array("signer key")?;
-        let signature: [u8; 64] = reader.array("signature")?;
-        if reader.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes(reader.remaining()));
+        let body_len = reader.bytes.offset();
+        let signer: [u8; 32] = reader.bytes.array("signer key")?;
+        let signature: [u8; 64] = reader.bytes.array("signature")?;
+        if reader.bytes.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes(reader.bytes.remaining()));
         }
         let signer = VerifyingKey::from_bytes(&signer).map_err(|_| DecodeError::BadSignerKey)?;
         let id = id_of_body(&bytes[..body_len]);
@@ -429,76 +430,54 @@ impl SignedTransaction {
     }
 }
 
-/// A cursor over untrusted bytes whose every read is bounds-checked.
+/// Reads a transaction body with the shared bounds-checked cursor.
 struct Reader<'a> {
-    bytes: &'a [u8],
-    offset: usize,
+    bytes: ByteReader<'a>,
+}
+
+impl From<Truncated> for DecodeError {
+    fn from(truncated: Truncated) -> DecodeError {
+        DecodeError::Truncated { offset: truncated.offset, field: truncated.field }
+    }
 }
 
 impl Reader<'_> {
-    fn remaining(&self) -> usize {
-        self.bytes.len().saturating_sub(self.offset)
-    }
-
-    fn take(&mut self, len: usize, field: &'static str) -> Result<&[u8], DecodeError> {
-        let end = self.offset.checked_add(len);
-        let slice = end.and_then(|end| self.bytes.get(self.offset..end));
-        let slice = slice.ok_or(DecodeError::Truncated { offset: self.offset, field })?;
-        self.offset += len;
-        Ok(slice)
-    }
-
-    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], DecodeError> {
-        let slice = self.take(N, field)?;
-        let mut out = [0_u8; N];
-        out.copy_from_slice(slice);
-        Ok(out)
-    }
-
-    fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>(field)?[0])
-    }
-
-    fn u64(&mut self, field: &'static str) -> Result<u64, DecodeError> {
-        Ok(u64::from_be_bytes(self.array(field)?))
-    }
-
     fn transaction(&mut self) -> Result<Transaction, DecodeError> {
-        if self.array::<4>("magic")? != TRANSACTION_MAGIC {
+        if self.bytes.array::<4>("magic")? != TRANSACTION_MAGIC {
             return Err(DecodeError::BadMagic);
         }
-        let version = self.u8("version")?;
+        let version = self.bytes.u8("version")?;
         if version != TRANSACTION_VERSION {
             return Err(DecodeError::UnsupportedVersion(version));
         }
-        let tag = self.u8("action tag")?;
+        let tag = self.bytes.u8("action tag")?;
         match tag {
             TAG_ISSUE | TAG_TRANSFER | TAG_REDEEM | TAG_RAISE_SUPPLY_CAP => {}
             TAG_EXCHANGE_RESERVED => return Err(DecodeError::ExchangeNotSupported),
             other => return Err(DecodeError::UnknownAction(other)),
         }
 
-        let code_len = usize::from(self.u8("currency code length")?);
-        let code = self.take(code_len, "currency code")?;
+        let code_len = usize::from(self.bytes.u8("currency code length")?);
+        let code = self.bytes.take(code_len, "currency code")?;
         let code = std::str::from_utf8(code).map_err(|_| DecodeError::BadCurrency)?;
         let currency = CurrencyCode::new(code).map_err(|_| DecodeError::BadCurrency)?;
-        let source = AccountId(self.u64("source account")?);
-        let sequence = self.u64("sequence")?;
-        let timestamp = Timestamp(self.u64("timestamp")?);
+        let source = AccountId(self.bytes.u64("source account")?);
+        let sequence = self.bytes.u64("sequence")?;
+        let timestamp = Timestamp(self.bytes.u64("timestamp")?);
         let counterparty = match tag {
-            TAG_ISSUE | TAG_TRANSFER => Some(AccountId(self.u64("counterparty account")?)),
+            TAG_ISSUE | TAG_TRANSFER => Some(AccountId(self.bytes.u64("counterparty account")?)),
             _ => None,
         };
-        let decimals = self.u8("amount decimals")?;
-        let minor_units = i128::from_be_bytes(self.array("amount")?);
+        let decimals = self.bytes.u8("amount decimals")?;
+        let minor_units = i128::from_be_bytes(self.bytes.array("amount")?);
         let amount =
             Amount::from_minor_units(minor_units, decimals).map_err(DecodeError::BadAmount)?;
 
-        let memo_len = usize::from(u16::from_be_bytes(self.array("memo length")?));
+        let memo_len = usize::from(u16::from_be_bytes(self.bytes.array("memo length")?));
         if memo_len > MEMO_BYTES_MAX {
             return Err(DecodeError::MemoTooLong(memo_len));
         }
-        let memo = self.take(memo_len, "memo")?;
+        let memo = self.bytes.take(memo_len, "memo")?;
         let memo = std::str::from_utf8(memo).map_err(|_| DecodeError::MemoNotUtf8)?.to_owned();
 
         let action = match (tag, counterparty) {

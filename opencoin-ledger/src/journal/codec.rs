@@ -5,6 +5,7 @@
 //! untrusted bytes: it checks every length before using it, refuses trailing
 //! bytes and never panics, whatever it is given.
 
+use opencoin_core::bytes::{ByteReader, Truncated};
 use opencoin_core::ed25519_dalek::VerifyingKey;
 use opencoin_core::spec::{SPEC_BYTES_MAX, SpecFormat, SpecSource};
 use opencoin_core::{
@@ -309,33 +310,33 @@ pub(crate) fn put_sectors(out: &mut Vec<u8>, sectors: &[SectorCode]) {
     }
 }
 
-/// A cursor over untrusted bytes whose every read is bounds-checked.
+/// Reads journal encodings: the shared bounds-checked cursor of
+/// `opencoin_core::bytes`, plus the journal's own field types.
 pub(crate) struct Reader<'a> {
-    bytes: &'a [u8],
-    offset: usize,
+    bytes: ByteReader<'a>,
+}
+
+impl From<Truncated> for CodecError {
+    fn from(truncated: Truncated) -> CodecError {
+        CodecError::Truncated { offset: truncated.offset, field: truncated.field }
+    }
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes, offset: 0 }
+        Reader { bytes: ByteReader::new(bytes) }
     }
 
     pub(crate) fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8], CodecError> {
-        let end = self.offset.checked_add(len);
-        let slice = end.and_then(|end| self.bytes.get(self.offset..end));
-        let slice = slice.ok_or(CodecError::Truncated { offset: self.offset, field })?;
-        self.offset += len;
-        Ok(slice)
+        Ok(self.bytes.take(len, field)?)
     }
 
     pub(crate) fn rest(&mut self) -> &'a [u8] {
-        let rest = self.bytes.get(self.offset..).unwrap_or_default();
-        self.offset = self.bytes.len();
-        rest
+        self.bytes.rest()
     }
 
     pub(crate) fn finish(&self) -> Result<(), CodecError> {
-        match self.bytes.len().saturating_sub(self.offset) {
+        match self.bytes.remaining() {
             0 => Ok(()),
             left => Err(CodecError::TrailingBytes(left)),
         }
@@ -345,30 +346,27 @@ impl<'a> Reader<'a> {
         &mut self,
         field: &'static str,
     ) -> Result<[u8; N], CodecError> {
-        let slice = self.take(N, field)?;
-        let mut out = [0_u8; N];
-        out.copy_from_slice(slice);
-        Ok(out)
+        Ok(self.bytes.array(field)?)
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, CodecError> {
-        Ok(self.array::<1>(field)?[0])
+        Ok(self.bytes.u8(field)?)
     }
 
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, CodecError> {
-        Ok(u16::from_be_bytes(self.array(field)?))
+        Ok(self.bytes.u16(field)?)
     }
 
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, CodecError> {
-        Ok(u32::from_be_bytes(self.array(field)?))
+        Ok(self.bytes.u32(field)?)
     }
 
     pub(crate) fn u64(&mut self, field: &'static str) -> Result<u64, CodecError> {
-        Ok(u64::from_be_bytes(self.array(field)?))
+        Ok(self.bytes.u64(field)?)
     }
 
     pub(crate) fn i128(&mut self, field: &'static str) -> Result<i128, CodecError> {
-        Ok(i128::from_be_bytes(self.array(field)?))
+        Ok(self.bytes.i128(field)?)
     }
 
     pub(crate) fn bool(&mut self, field: &'static str) -> Result<bool, CodecError> {
