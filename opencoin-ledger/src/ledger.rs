@@ -806,7 +806,11 @@ impl Ledger {
         if let Action::RaiseSupplyCap { .. } = tx.action {
             let current = totals.cap.unwrap_or(0);
             if amount <= current {
-                return Err(Rejection::CapMustRise { current, new_cap: amount });
+                let decimals = state.spec.decimals;
+                return Err(Rejection::CapMustRise {
+                    current: Amount::saturating_from_minor_units(current, decimals),
+                    new_cap: Amount::saturating_from_minor_units(amount, decimals),
+                });
             }
             totals.cap = Some(amount);
         }
@@ -837,10 +841,11 @@ impl Ledger {
                 let after =
                     balance.checked_sub(amount).ok_or(Rejection::Overflow { what: "balance" })?;
                 if state.rules.hard_floor() == Some(0) && after < 0 {
+                    let decimals = state.spec.decimals;
                     return Err(Rejection::InsufficientFunds {
                         account: tx.source,
-                        balance,
-                        needed: amount,
+                        balance: Amount::saturating_from_minor_units(balance, decimals),
+                        needed: Amount::saturating_from_minor_units(amount, decimals),
                     });
                 }
                 Some((index, after))

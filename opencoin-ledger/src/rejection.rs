@@ -1,6 +1,8 @@
 //! Why the ledger refused an operation.
 
-use opencoin_core::{AccountId, AmountError, CurrencyCode, SpecError, Timestamp, TransactionId};
+use opencoin_core::{
+    AccountId, Amount, AmountError, CurrencyCode, SpecError, Timestamp, TransactionId,
+};
 use opencoin_rules::RuleViolation;
 use thiserror::Error;
 
@@ -90,20 +92,20 @@ pub enum Rejection {
     /// A new supply cap that does not raise the current one.
     #[error("the new cap {new_cap} does not raise the current cap {current}")]
     CapMustRise {
-        /// The current cap in minor units.
-        current: i128,
-        /// The proposed cap in minor units.
-        new_cap: i128,
+        /// The current cap.
+        current: Amount,
+        /// The proposed cap.
+        new_cap: Amount,
     },
     /// The payer does not hold enough (issued and basic-income currencies).
-    #[error("account {account} holds {balance} minor units, {needed} needed")]
+    #[error("account {account} holds {balance}, {needed} needed")]
     InsufficientFunds {
         /// The payer.
         account: AccountId,
-        /// Its balance after demurrage, in minor units.
-        balance: i128,
-        /// The amount asked for, in minor units.
-        needed: i128,
+        /// Its balance after demurrage.
+        balance: Amount,
+        /// The amount asked for.
+        needed: Amount,
     },
     /// A rule of the currency refused.
     #[error(transparent)]

@@ -329,18 +329,22 @@ fn every_reachable_rejection_names_its_reason_and_changes_nothing() {
         (
             "a cap raised to the same value",
             |w| submit(w.tx(1, day(1), Action::RaiseSupplyCap { cap: amount("1000.00") })),
-            Rejection::CapMustRise { current: 100_000, new_cap: 100_000 },
+            Rejection::CapMustRise { current: amount("1000.00"), new_cap: amount("1000.00") },
         ),
         (
             "a cap lowered",
             |w| submit(w.tx(1, day(1), Action::RaiseSupplyCap { cap: amount("999.99") })),
-            Rejection::CapMustRise { current: 100_000, new_cap: 99_999 },
+            Rejection::CapMustRise { current: amount("1000.00"), new_cap: amount("999.99") },
         ),
         (
             // 3 holds 100.00 = 10000 minor units and tries to pay 10001.
             "paying one cent more than the balance",
             |w| submit(w.tx(3, day(1), transfer(2, "100.01"))),
-            Rejection::InsufficientFunds { account: AccountId(3), balance: 10_000, needed: 10_001 },
+            Rejection::InsufficientFunds {
+                account: AccountId(3),
+                balance: amount("100.00"),
+                needed: amount("100.01"),
+            },
         ),
         (
             "paying an account outside the perimeter",
