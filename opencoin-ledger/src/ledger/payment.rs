@@ -1,0 +1,379 @@
+//! Submitted transactions: issue, transfer, redeem and raising the cap.
+//!
+//! [`Ledger::plan`] runs every check in the documented order and reads
+//! only; [`Ledger::commit`] writes the plan and cannot fail. That split is
+//! what makes a refused transaction change nothing.
+
+use opencoin_core::spec::SupplyPolicy;
+use opencoin_core::{
+    AccountKind, Action, Amount, AmountError, MINOR_UNITS_MAX, SignedTransaction, Timestamp,
+    Transaction, TransactionId,
+};
+use opencoin_rules::{Melt, Movement, Party, Verdict, Warning};
+
+use super::{
+    CurrencyState, Ledger, PostingKind, Receipt, Totals, Undo, add_balance, add_issued, add_total,
+};
+use crate::event::EventKind;
+use crate::rejection::Rejection;
+
+/// What a checked transaction will write.
+struct Plan {
+    id: TransactionId,
+    at: Timestamp,
+    currency: u16,
+    source: u32,
+    payer: Option<(u32, i128)>,
+    payee: Option<(u32, i128)>,
+    melts: [Option<(u32, Melt)>; 2],
+    fund: Option<(u32, i128)>,
+    totals: Totals,
+    warning: Option<Warning>,
+    amount: i128,
+    action: Action,
+}
+
+impl Ledger {
+    pub(super) fn submit(
+        &mut self,
+        signed: &SignedTransaction,
+        signature_ok: bool,
+    ) -> Result<Receipt, Rejection> {
+        let id = signed.id();
+        if self.applied.contains(&id) {
+            return Ok(Receipt::AlreadyApplied(id));
+        }
+        let plan = self.plan(signed, signature_ok)?;
+        let warning = plan.warning.clone();
+        self.commit(plan);
+        Ok(Receipt::Applied { warning })
+    }
+
+    /// Runs every check of a transaction, in the documented order, and works
+    /// out what it would write. Reads only.
+    fn plan(&self, signed: &SignedTransaction, signature_ok: bool) -> Result<Plan, Rejection> {
+        let tx = signed.transaction();
+        let at = tx.timestamp;
+        self.check_time(at)?;
+        let currency = self.currency(tx.currency)?;
+        let state = &self.currencies[usize::from(currency)];
+        let source = self.account(tx.source)?;
+        self.check_holds(source, currency, tx)?;
+
+        if !signature_ok {
+            return Err(Rejection::InvalidSignature);
+        }
+        if signed.signer() != &self.cold[source as usize].owner {
+            return Err(Rejection::SignerNotOwner { account: tx.source });
+        }
+        let expected = self.hot[source as usize].next_sequence;
+        if tx.sequence != expected {
+            return Err(Rejection::SequenceMismatch {
+                account: tx.source,
+                expected,
+                got: tx.sequence,
+            });
+        }
+
+        let amount = tx.action.amount();
+        if amount.decimals() != state.spec.decimals {
+            return Err(Rejection::BadAmount(AmountError::DecimalsMismatch {
+                left: amount.decimals(),
+                right: state.spec.decimals,
+            }));
+        }
+        amount.require_positive().map_err(Rejection::BadAmount)?;
+        let amount = amount.minor_units();
+        self.check_policy(state, source, tx)?;
+
+        // Who pays and who is paid.
+        let counterparty = match tx.action.counterparty() {
+            Some(id) => {
+                let index = self.account(id)?;
+                self.check_holds(index, currency, tx)?;
+                if index == source {
+                    return Err(Rejection::AccountsMustDiffer(id));
+                }
+                Some(index)
+            }
+            None => None,
+        };
+        let (payer, payee) = match tx.action {
+            Action::Issue { .. } => (None, counterparty),
+            Action::Transfer { .. } => (Some(source), counterparty),
+            Action::Redeem { .. } => (Some(source), None),
+            _ => (None, None),
+        };
+
+        let mut totals = state.totals;
+        if let Action::RaiseSupplyCap { .. } = tx.action {
+            let current = totals.cap.unwrap_or(0);
+            if amount <= current {
+                let decimals = state.spec.decimals;
+                return Err(Rejection::CapMustRise {
+                    current: Amount::saturating_from_minor_units(current, decimals),
+                    new_cap: Amount::saturating_from_minor_units(amount, decimals),
+                });
+            }
+            totals.cap = Some(amount);
+        }
+
+        // Demurrage up to now for both sides, and its destination.
+        let melts =
+            [payer.map(|i| (i, self.settle(i, at))), payee.map(|i| (i, self.settle(i, at)))];
+        let fund = self.fund_credit(currency, &melts, &mut totals)?;
+        let settled = |index: u32, melt: Melt| -> Result<i128, Rejection> {
+            match fund {
+                Some((fund_index, credit)) if fund_index == index => {
+                    add_balance(melt.balance, credit)
+                }
+                _ => Ok(melt.balance),
+            }
+        };
+
+        if let Some((fund_index, credit)) = fund {
+            let involved = [payer, payee].contains(&Some(fund_index));
+            if !involved {
+                add_balance(self.hot[fund_index as usize].balance, credit)?;
+            }
+        }
+
+        let payer_after = match melts[0] {
+            Some((index, melt)) => {
+                let balance = settled(index, melt)?;
+                let after =
+                    balance.checked_sub(amount).ok_or(Rejection::Overflow { what: "balance" })?;
+                if state.rules.hard_floor() == Some(0) && after < 0 {
+                    let decimals = state.spec.decimals;
+                    return Err(Rejection::InsufficientFunds {
+                        account: tx.source,
+                        balance: Amount::saturating_from_minor_units(balance, decimals),
+                        needed: Amount::saturating_from_minor_units(amount, decimals),
+                    });
+                }
+                Some((index, after))
+            }
+            None => None,
+        };
+        let payee_after = match melts[1] {
+            Some((index, melt)) => Some((index, add_balance(settled(index, melt)?, amount)?)),
+            None => None,
+        };
+        match tx.action {
+            // The lifetime issued total is held to the range of one amount,
+            // so that every total the ledger reports is a valid amount (and
+            // so are redeemed, burned and in circulation, which never exceed
+            // it). 10^28 - 1 minor units is beyond any real currency.
+            Action::Issue { .. } => totals.issued = add_issued(totals.issued, amount)?,
+            Action::Redeem { .. } => {
+                totals.redeemed = add_total(totals.redeemed, amount, "redeemed total")?
+            }
+            _ => {}
+        }
+
+        let warning =
+            self.check_rules(state, payer_after, payee_after, amount, &totals, &tx.action)?;
+        // A soft credit floor bounds nothing, so the payer's balance must be
+        // kept within the amount range here (a payer at -(10^28 - 1) paying
+        // one more unit went out of range). Checked after the rules so that a
+        // hard floor still answers with its own reason.
+        if payer_after.is_some_and(|(_, after)| after < -MINOR_UNITS_MAX) {
+            return Err(Rejection::Overflow { what: "balance" });
+        }
+        Ok(Plan {
+            id: signed.id(),
+            at,
+            currency,
+            source,
+            payer: payer_after,
+            payee: payee_after,
+            melts,
+            fund,
+            totals,
+            warning,
+            amount,
+            action: tx.action,
+        })
+    }
+
+    fn check_holds(&self, index: u32, currency: u16, tx: &Transaction) -> Result<(), Rejection> {
+        if self.hot[index as usize].currency != currency {
+            let attributes = &self.cold[index as usize].attributes;
+            return Err(Rejection::WrongCurrency {
+                account: attributes.id,
+                holds: attributes.currency,
+                transaction: tx.currency,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether the supply policy and the source's kind allow the action.
+    fn check_policy(
+        &self,
+        state: &CurrencyState,
+        source: u32,
+        tx: &Transaction,
+    ) -> Result<(), Rejection> {
+        let refuse = |policy, action| Err(Rejection::ActionNotAllowed { policy, action });
+        let is_issuer = self.cold[source as usize].attributes.kind == AccountKind::Issuer;
+        match (&state.spec.supply, tx.action) {
+            (SupplyPolicy::Issued { .. }, Action::Issue { .. } | Action::RaiseSupplyCap { .. }) => {
+                if !is_issuer {
+                    return Err(Rejection::NotAnIssuer { account: tx.source });
+                }
+                if matches!(tx.action, Action::RaiseSupplyCap { .. }) && state.totals.cap.is_none()
+                {
+                    return refuse("uncapped issued", "raising a cap");
+                }
+                Ok(())
+            }
+            (SupplyPolicy::BasicIncome { .. }, Action::Issue { .. }) => {
+                refuse("basic income", "issuing")
+            }
+            (SupplyPolicy::MutualCredit { .. }, Action::Issue { .. }) => {
+                refuse("mutual credit", "issuing")
+            }
+            (SupplyPolicy::BasicIncome { .. }, Action::RaiseSupplyCap { .. }) => {
+                refuse("basic income", "raising a supply cap")
+            }
+            (SupplyPolicy::MutualCredit { .. }, Action::RaiseSupplyCap { .. }) => {
+                refuse("mutual credit", "raising a supply cap")
+            }
+            (SupplyPolicy::MutualCredit { .. }, Action::Redeem { .. }) => {
+                refuse("mutual credit", "redeeming")
+            }
+            (_, Action::Transfer { .. } | Action::Redeem { .. }) => Ok(()),
+            _ => refuse("this", "this action"),
+        }
+    }
+
+    /// Asks the currency's rules for a verdict on the planned movement.
+    fn check_rules(
+        &self,
+        state: &CurrencyState,
+        payer: Option<(u32, i128)>,
+        payee: Option<(u32, i128)>,
+        amount: i128,
+        totals: &Totals,
+        action: &Action,
+    ) -> Result<Option<Warning>, Rejection> {
+        let party = |(index, balance_after): (u32, i128)| Party {
+            attributes: &self.cold[index as usize].attributes,
+            profile: &self.hot[index as usize].profile,
+            balance_after,
+        };
+        let movement = match (action, payer, payee) {
+            (Action::Issue { .. }, _, Some(payee)) => Movement::Issue {
+                payee: party(payee),
+                amount,
+                supply_after: totals.in_circulation(),
+                cap: totals.cap,
+            },
+            (Action::Transfer { .. }, Some(payer), Some(payee)) => {
+                Movement::Transfer { payer: party(payer), payee: party(payee), amount }
+            }
+            (Action::Redeem { .. }, Some(payer), _) => {
+                Movement::Redeem { payer: party(payer), amount }
+            }
+            _ => return Ok(None),
+        };
+        match state.rules.check(&movement) {
+            Ok(Verdict::Allowed) => Ok(None),
+            Ok(Verdict::Warned(warning)) => Ok(Some(warning)),
+            Err(violation) => Err(Rejection::RuleViolation(violation)),
+        }
+    }
+
+    /// Adds the value melted from the given accounts to the destination
+    /// account (returned with the credit) or to the burned total.
+    pub(super) fn fund_credit(
+        &self,
+        currency: u16,
+        melts: &[Option<(u32, Melt)>],
+        totals: &mut Totals,
+    ) -> Result<Option<(u32, i128)>, Rejection> {
+        let melted: i128 = melts.iter().flatten().map(|(_, melt)| melt.melted).sum();
+        if melted == 0 {
+            return Ok(None);
+        }
+        match self.currencies[usize::from(currency)].melt_destination {
+            Some(fund) => Ok(Some((fund, melted))),
+            None => {
+                totals.burned = add_total(totals.burned, melted, "burned total")?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes a checked plan. Cannot fail: every check ran in [`Self::plan`].
+    fn commit(&mut self, plan: Plan) {
+        let currency = plan.currency;
+        let code = self.currencies[usize::from(currency)].spec.code;
+        let decimals = self.currencies[usize::from(currency)].spec.decimals;
+        let amount = Amount::saturating_from_minor_units(plan.amount, decimals);
+        let before = self.currencies[usize::from(currency)].totals;
+
+        self.write_melts(currency, plan.at, &plan.melts, plan.fund);
+        let mut source = self.hot[plan.source as usize];
+        source.next_sequence += 1;
+        self.write_hot(plan.source, source);
+        let counterpart = |index: Option<(u32, i128)>, ledger: &Ledger| {
+            index.map(|(i, _)| ledger.cold[i as usize].attributes.id)
+        };
+        let payer_id = counterpart(plan.payer, self);
+        let payee_id = counterpart(plan.payee, self);
+        if let Some((index, after)) = plan.payer {
+            let kind =
+                if plan.payee.is_some() { PostingKind::TransferOut } else { PostingKind::Redeem };
+            self.write_balance(index, after, plan.at);
+            self.post(index, plan.at, Some(plan.id), kind, payee_id, -plan.amount, after);
+        }
+        if let Some((index, after)) = plan.payee {
+            let kind =
+                if plan.payer.is_some() { PostingKind::TransferIn } else { PostingKind::Issue };
+            self.write_balance(index, after, plan.at);
+            let from = payer_id.or(Some(self.cold[plan.source as usize].attributes.id));
+            self.post(index, plan.at, Some(plan.id), kind, from, plan.amount, after);
+        }
+        self.write_totals(currency, plan.totals);
+        self.record(Undo::Applied(plan.id));
+        self.applied.insert(plan.id);
+        self.advance_clock(plan.at);
+
+        let source_id = self.cold[plan.source as usize].attributes.id;
+        let kind = match (plan.action, payer_id, payee_id) {
+            (Action::Transfer { .. }, Some(from), Some(to)) => {
+                EventKind::Transferred { transaction: plan.id, currency: code, from, to, amount }
+            }
+            (Action::Issue { .. }, _, Some(to)) => EventKind::Issued {
+                transaction: Some(plan.id),
+                currency: code,
+                issuer: Some(source_id),
+                to,
+                amount,
+            },
+            (Action::Redeem { .. }, Some(from), _) => {
+                EventKind::Redeemed { transaction: plan.id, currency: code, from, amount }
+            }
+            _ => EventKind::SupplyCapRaised { transaction: plan.id, currency: code, cap: amount },
+        };
+        self.emit(plan.at, kind);
+        if let Some(warning) = plan.warning {
+            self.emit(plan.at, EventKind::Warned { transaction: plan.id, warning });
+        }
+
+        // The books must balance after every commit: what the accounts
+        // changed by equals what was created minus what was destroyed.
+        let after = self.currencies[usize::from(currency)].totals;
+        debug_assert!(
+            after.in_circulation() - before.in_circulation()
+                == match plan.action {
+                    Action::Issue { .. } => plan.amount,
+                    Action::Redeem { .. } => -plan.amount,
+                    _ => 0,
+                } - (after.burned - before.burned)
+        );
+        self.assert_books_balance(currency);
+    }
+}
