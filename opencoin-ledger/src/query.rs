@@ -5,7 +5,7 @@ use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{AccountId, AccountKind, Amount, CurrencyCode, Timestamp, TransactionId};
 use thiserror::Error;
 
-use crate::ledger::{Ledger, PostingKind};
+use crate::ledger::{Ledger, Posting, PostingKind};
 
 /// Why a query could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -75,6 +75,22 @@ pub struct StatementLine {
     pub change: Amount,
     /// The balance after the change.
     pub balance_after: Amount,
+}
+
+impl StatementLine {
+    /// The line for one posting of an account in a currency with
+    /// `decimals` decimals.
+    pub(crate) fn from_posting(posting: &Posting, decimals: u8) -> StatementLine {
+        let amount = |minor| Amount::saturating_from_minor_units(minor, decimals);
+        StatementLine {
+            at: posting.at,
+            transaction: posting.transaction,
+            kind: posting.kind,
+            counterparty: posting.counterparty,
+            change: amount(posting.change),
+            balance_after: amount(posting.balance_after),
+        }
+    }
 }
 
 /// One line of a trial balance.
@@ -201,19 +217,11 @@ impl Ledger {
             return Err(QueryError::NoHistory);
         }
         let decimals = self.decimals_of(self.hot[index as usize].currency);
-        let amount = |minor| Amount::saturating_from_minor_units(minor, decimals);
         Ok(self
             .history
             .iter()
             .filter(|posting| posting.account == index)
-            .map(|posting| StatementLine {
-                at: posting.at,
-                transaction: posting.transaction,
-                kind: posting.kind,
-                counterparty: posting.counterparty,
-                change: amount(posting.change),
-                balance_after: amount(posting.balance_after),
-            })
+            .map(|posting| StatementLine::from_posting(posting, decimals))
             .collect())
     }
 

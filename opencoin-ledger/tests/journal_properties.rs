@@ -76,9 +76,7 @@ proptest! {
         let statement = durable.ledger().statement(account).unwrap();
         prop_assert_eq!(provenance.len(), statement.len());
         for (line, expected) in provenance.iter().zip(&statement) {
-            prop_assert_eq!(line.change, expected.change);
-            prop_assert_eq!(line.balance_after, expected.balance_after);
-            prop_assert_eq!(line.counterparty, expected.counterparty);
+            prop_assert_eq!(&line.movement, expected);
             prop_assert!(history.records.iter().any(|record| record.number == line.record));
         }
 

@@ -3,7 +3,7 @@
 //! that an account holder can check alone.
 
 use opencoin_core::ed25519_dalek::VerifyingKey;
-use opencoin_core::{AccountId, Amount, CurrencyCode, Timestamp, TransactionId};
+use opencoin_core::{AccountId, CurrencyCode, Timestamp};
 use opencoin_rules::Warning;
 use thiserror::Error;
 
@@ -12,7 +12,7 @@ use super::durable::{DurableLedger, base_state, framed_bytes, replay};
 use super::error::JournalError;
 use super::file::{HASH_BYTES, chain_hash, decode_framed, record_hasher};
 use super::merkle::{Checkpoint, TreeHash, audit_path, root_of_leaves, verify_inclusion};
-use crate::ledger::{Ledger, LedgerConfig, PostingKind, Receipt};
+use crate::ledger::{Ledger, LedgerConfig, Receipt};
 use crate::operation::Operation;
 use crate::query::{BalanceView, QueryError, StatementLine, TrialBalance};
 
@@ -34,18 +34,8 @@ pub enum HistoryError {
 pub struct ProvenanceLine {
     /// The number of the record whose operation moved the balance.
     pub record: u64,
-    /// When.
-    pub at: Timestamp,
-    /// The transaction, if the movement came from one.
-    pub transaction: Option<TransactionId>,
-    /// Why the balance changed.
-    pub kind: PostingKind,
-    /// The account on the other side, if any.
-    pub counterparty: Option<AccountId>,
-    /// The signed change.
-    pub change: Amount,
-    /// The balance after the change.
-    pub balance_after: Amount,
+    /// The movement, as the account's statement shows it.
+    pub movement: StatementLine,
     /// The rules' warning on the operation, if it passed a soft limit.
     pub warning: Option<Warning>,
 }
@@ -335,17 +325,9 @@ impl DurableLedger {
                         continue;
                     }
                     touches = true;
-                    let amount = |minor| {
-                        Amount::saturating_from_minor_units(minor, decimals(posting.account))
-                    };
                     lines.push(ProvenanceLine {
                         record: number,
-                        at: posting.at,
-                        transaction: posting.transaction,
-                        kind: posting.kind,
-                        counterparty: posting.counterparty,
-                        change: amount(posting.change),
-                        balance_after: amount(posting.balance_after),
+                        movement: StatementLine::from_posting(posting, decimals(posting.account)),
                         warning: warning.clone(),
                     });
                 }
