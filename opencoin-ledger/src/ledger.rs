@@ -315,9 +315,12 @@ impl Ledger {
             let result = self.apply_one(operation, signature_ok);
             trace_outcome(operation, &result);
             results.push(result);
+            // Each operation of an independent batch stands on its own, so
+            // its events go out at once: the buffer stays a few events long
+            // and in cache, instead of a whole batch's worth of megabytes.
+            self.publish();
         }
         self.signature_verdicts = verdicts;
-        self.publish();
     }
 
     /// Applies all the operations or none of them.
