@@ -55,8 +55,10 @@ impl Default for LedgerConfig {
 pub enum Receipt {
     /// The operation was applied.
     Applied {
-        /// A soft limit passed on the way, if any.
-        warning: Option<Warning>,
+        /// A soft limit passed on the way, if any. Boxed because warnings
+        /// are rare and a batch keeps one receipt per operation: unboxed,
+        /// the warning would more than double the size of every receipt.
+        warning: Option<Box<Warning>>,
     },
     /// The very same transaction was applied before; nothing changed.
     AlreadyApplied(TransactionId),

@@ -207,7 +207,7 @@ fn amounts_in_warnings_survive_the_journal() {
     let (again, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
     let lines = again.provenance(AccountId(101)).unwrap();
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0].warning.as_ref(), Some(&warning));
+    assert_eq!(lines[0].warning.as_ref(), Some(&*warning));
     assert_eq!(lines[0].movement.change, Amount::parse("-25.0", 1).unwrap());
     assert_eq!(lines[0].movement.counterparty, Some(AccountId(102)));
 }

@@ -619,7 +619,10 @@ fn a_soft_credit_limit_warns_instead_of_refusing() {
         balance_after: amount("-50.01"),
         floor: amount("-50.00"),
     };
-    assert_eq!(world.submit(&payment), Ok(Receipt::Applied { warning: Some(warning.clone()) }));
+    assert_eq!(
+        world.submit(&payment),
+        Ok(Receipt::Applied { warning: Some(Box::new(warning.clone())) })
+    );
     assert_eq!(world.balance(21, day(1)), "-50.01");
     assert_eq!(world.balance(22, day(1)), "50.01");
 

@@ -267,7 +267,7 @@ pub(crate) fn decode_outcome(reader: &mut Reader<'_>) -> Result<Receipt, CodecEr
                 let balance_after = reader.amount("warned balance")?;
                 let floor = reader.amount("warned floor")?;
                 let warning = Warning::CreditLimitExceeded { account, balance_after, floor };
-                Ok(Receipt::Applied { warning: Some(warning) })
+                Ok(Receipt::Applied { warning: Some(Box::new(warning)) })
             }
             tag => Err(CodecError::UnknownTag { what: "warning", tag }),
         },

@@ -323,7 +323,7 @@ impl DurableLedger {
         let ranges = self.prepare(operations)?;
         self.ledger.apply_each_into(operations, results);
         let applied = results.iter().enumerate().filter_map(|(index, result)| match result {
-            Ok(Receipt::Applied { warning }) => Some((index, warning.as_ref())),
+            Ok(Receipt::Applied { warning }) => Some((index, warning.as_deref())),
             _ => None,
         });
         let applied: Vec<_> = applied.collect();
@@ -340,7 +340,7 @@ impl DurableLedger {
         let ranges = self.prepare(operations)?;
         let receipts = self.ledger.apply_atomic(operations).map_err(AtomicError::Refused)?;
         let applied = receipts.iter().enumerate().filter_map(|(index, receipt)| match receipt {
-            Receipt::Applied { warning } => Some((index, warning.as_ref())),
+            Receipt::Applied { warning } => Some((index, warning.as_deref())),
             Receipt::AlreadyApplied(_) => None,
         });
         let applied: Vec<_> = applied.collect();

@@ -309,7 +309,7 @@ impl DurableLedger {
             count,
             |number, ledger, (receipt, operation)| {
                 let warning = match receipt {
-                    Receipt::Applied { warning } => warning.clone(),
+                    Receipt::Applied { warning } => warning.as_deref().cloned(),
                     Receipt::AlreadyApplied(_) => None,
                 };
                 let mut touches = names_account(operation, id);

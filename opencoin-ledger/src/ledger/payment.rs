@@ -46,7 +46,7 @@ impl Ledger {
         let plan = self.plan(signed, signature_ok)?;
         let warning = plan.warning.clone();
         self.commit(plan);
-        Ok(Receipt::Applied { warning })
+        Ok(Receipt::Applied { warning: warning.map(Box::new) })
     }
 
     /// Runs every check of a transaction, in the documented order, and works
