@@ -220,6 +220,9 @@ pub struct Ledger {
     undo: Option<Vec<Undo>>,
     /// Signature verdicts of the batch being applied, kept between batches.
     signature_verdicts: Vec<bool>,
+    /// Events are kept in `pending_events` until released (see
+    /// [`Ledger::hold_events`]).
+    events_held: bool,
 }
 
 impl Ledger {
@@ -240,6 +243,7 @@ impl Ledger {
             subscribers: Vec::new(),
             undo: None,
             signature_verdicts: Vec::new(),
+            events_held: false,
         }
     }
 
@@ -455,8 +459,28 @@ impl Ledger {
         }
     }
 
+    /// Holds events back until [`Ledger::release_events`], for a caller
+    /// that must make the operations durable before anyone hears of them
+    /// (the journal).
+    pub(crate) fn hold_events(&mut self) {
+        self.events_held = true;
+    }
+
+    /// Publishes the events held back since [`Ledger::hold_events`].
+    pub(crate) fn release_events(&mut self) {
+        self.events_held = false;
+        self.publish();
+    }
+
+    /// Drops the events held back since [`Ledger::hold_events`]: their
+    /// operations did not become durable, so no subscriber may act on them.
+    pub(crate) fn discard_held_events(&mut self) {
+        self.events_held = false;
+        self.pending_events.clear();
+    }
+
     fn publish(&mut self) {
-        if self.pending_events.is_empty() {
+        if self.events_held || self.pending_events.is_empty() {
             return;
         }
         for event in &self.pending_events {

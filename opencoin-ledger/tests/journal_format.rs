@@ -243,3 +243,46 @@ proptest! {
         }
     }
 }
+
+/// Subscribers of a durable ledger hear of the operations it applies, in
+/// order and without gaps, and of none from a refused atomic batch. (That
+/// they hear only after the records are synced, and nothing when the
+/// journal fails, is the order of `DurableLedger::publish_if_durable`; a
+/// failing disk cannot be simulated here.)
+#[test]
+fn subscribers_hear_of_journalled_operations() {
+    let dir = TempDir::new("journal-events");
+    let (mut durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
+    let log = durable.subscribe(Box::new(opencoin_ledger::EventLog::default()));
+    let mut world = World::new();
+    let founding = world.founding();
+    durable.apply_atomic(&founding).unwrap();
+    let after_founding = durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap();
+    let founding_events = after_founding.events.len();
+    assert!(founding_events >= founding.len(), "one event or more per founding operation");
+
+    // The same batch again is refused (the currency exists): nothing heard.
+    assert!(durable.apply_atomic(&founding).is_err());
+    let events = &durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap().events;
+    assert_eq!(events.len(), founding_events);
+
+    let payment = opencoin_core::Transaction {
+        currency: journal_common::code("HRS"),
+        source: AccountId(101),
+        sequence: 0,
+        timestamp: Timestamp(journal_common::START + 5),
+        action: opencoin_core::Action::Transfer {
+            to: AccountId(102),
+            amount: Amount::parse("1.0", 1).unwrap(),
+        },
+        memo: String::new(),
+    }
+    .sign(&journal_common::key(101))
+    .unwrap();
+    durable.apply(&Operation::Submit(payment)).unwrap();
+    let events = &durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap().events;
+    assert!(events.len() > founding_events, "the payment was heard");
+    let sequences: Vec<u64> = events.iter().map(|event| event.sequence).collect();
+    let expected: Vec<u64> = (0..events.len() as u64).collect();
+    assert_eq!(sequences, expected, "in order, without gaps");
+}

@@ -321,13 +321,27 @@ impl DurableLedger {
         results: &mut Vec<Result<Receipt, Rejection>>,
     ) -> Result<(), JournalError> {
         let ranges = self.prepare(operations)?;
+        self.ledger.hold_events();
         self.ledger.apply_each_into(operations, results);
         let applied = results.iter().enumerate().filter_map(|(index, result)| match result {
             Ok(Receipt::Applied { warning }) => Some((index, warning.as_deref())),
             _ => None,
         });
         let applied: Vec<_> = applied.collect();
-        self.commit(operations, &ranges, &applied)
+        let committed = self.commit(operations, &ranges, &applied);
+        self.publish_if_durable(committed.is_ok());
+        committed
+    }
+
+    /// Subscribers hear of operations only once their records are durable;
+    /// if the journal failed, the events of the batch are dropped (the
+    /// ledger is poisoned and must be reopened from its journal anyway).
+    fn publish_if_durable(&mut self, durable: bool) {
+        if durable {
+            self.ledger.release_events();
+        } else {
+            self.ledger.discard_held_events();
+        }
     }
 
     /// Applies all the operations or none; journals them all if applied.
@@ -338,13 +352,22 @@ impl DurableLedger {
     /// - [`AtomicError::Journal`] as for [`DurableLedger::apply_each`].
     pub fn apply_atomic(&mut self, operations: &[Operation]) -> Result<Vec<Receipt>, AtomicError> {
         let ranges = self.prepare(operations)?;
-        let receipts = self.ledger.apply_atomic(operations).map_err(AtomicError::Refused)?;
+        self.ledger.hold_events();
+        let receipts = match self.ledger.apply_atomic(operations) {
+            Ok(receipts) => receipts,
+            Err(refusal) => {
+                self.ledger.release_events();
+                return Err(AtomicError::Refused(refusal));
+            }
+        };
         let applied = receipts.iter().enumerate().filter_map(|(index, receipt)| match receipt {
             Receipt::Applied { warning } => Some((index, warning.as_deref())),
             Receipt::AlreadyApplied(_) => None,
         });
         let applied: Vec<_> = applied.collect();
-        self.commit(operations, &ranges, &applied)?;
+        let committed = self.commit(operations, &ranges, &applied);
+        self.publish_if_durable(committed.is_ok());
+        committed?;
         Ok(receipts)
     }
 
