@@ -578,15 +578,15 @@ impl Ledger {
             self.write_hot(index, hot);
             if melt.melted > 0 {
                 let account = self.cold[index as usize].attributes.id;
-                self.post(
-                    index,
+                self.post(Posting {
+                    account: index,
                     at,
-                    None,
-                    PostingKind::Melt,
-                    destination,
-                    -melt.melted,
-                    melt.balance,
-                );
+                    transaction: None,
+                    kind: PostingKind::Melt,
+                    counterparty: destination,
+                    change: -melt.melted,
+                    balance_after: melt.balance,
+                });
                 let amount = Amount::saturating_from_minor_units(melt.melted, decimals);
                 self.emit(at, EventKind::Melted { currency: code, account, amount, destination });
             }
@@ -595,7 +595,15 @@ impl Ledger {
             let mut hot = self.hot[index as usize];
             hot.balance += credit;
             self.write_hot(index, hot);
-            self.post(index, at, None, PostingKind::MeltReceived, None, credit, hot.balance);
+            self.post(Posting {
+                account: index,
+                at,
+                transaction: None,
+                kind: PostingKind::MeltReceived,
+                counterparty: None,
+                change: credit,
+                balance_after: hot.balance,
+            });
         }
     }
 
@@ -621,27 +629,10 @@ impl Ledger {
         self.currencies[usize::from(currency)].totals = totals;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn post(
-        &mut self,
-        account: u32,
-        at: Timestamp,
-        transaction: Option<TransactionId>,
-        kind: PostingKind,
-        counterparty: Option<AccountId>,
-        change: i128,
-        balance_after: i128,
-    ) {
+    /// Keeps a posting for statements, if the ledger keeps history.
+    pub(crate) fn post(&mut self, posting: Posting) {
         if self.config.keep_history {
-            self.history.push(Posting {
-                account,
-                at,
-                transaction,
-                kind,
-                counterparty,
-                change,
-                balance_after,
-            });
+            self.history.push(posting);
         }
     }
 

@@ -394,17 +394,15 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         };
         let change = reader.i128("change")?;
         let balance_after = reader.i128("balance after")?;
-        if config.keep_history {
-            ledger.history.push(Posting {
-                account,
-                at,
-                transaction,
-                kind,
-                counterparty,
-                change,
-                balance_after,
-            });
-        }
+        ledger.post(Posting {
+            account,
+            at,
+            transaction,
+            kind,
+            counterparty,
+            change,
+            balance_after,
+        });
     }
     reader.finish()?;
 

@@ -9,7 +9,8 @@ use opencoin_core::{AccountAttributes, AccountKind, Amount, CurrencySpec, Timest
 use opencoin_rules::RuleSet;
 
 use super::{
-    AccountCold, AccountHot, CurrencyState, Ledger, PostingKind, Receipt, Totals, Undo, add_balance,
+    AccountCold, AccountHot, CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo,
+    add_balance,
 };
 use crate::event::EventKind;
 use crate::operation::{OpenAccount, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
@@ -90,7 +91,15 @@ impl Ledger {
         self.write_hot(account, hot);
         self.write_totals(currency, totals);
         let id = self.cold[account as usize].attributes.id;
-        self.post(account, at, None, PostingKind::Opening, None, minor, hot.balance);
+        self.post(Posting {
+            account,
+            at,
+            transaction: None,
+            kind: PostingKind::Opening,
+            counterparty: None,
+            change: minor,
+            balance_after: hot.balance,
+        });
         let code = self.currencies[usize::from(currency)].spec.code;
         self.emit(
             at,

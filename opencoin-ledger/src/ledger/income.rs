@@ -5,7 +5,7 @@ use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{AccountKind, Amount, CurrencyCode, MINOR_UNITS_MAX, Timestamp};
 use opencoin_rules::Melt;
 
-use super::{Ledger, PostingKind, Receipt, add_balance, add_issued};
+use super::{Ledger, Posting, PostingKind, Receipt, add_balance, add_issued};
 use crate::event::EventKind;
 use crate::rejection::Rejection;
 
@@ -66,7 +66,15 @@ impl Ledger {
             hot.balance += per_member;
             self.write_hot(index, hot);
             let account = self.cold[index as usize].attributes.id;
-            self.post(index, at, None, PostingKind::Income, None, per_member, hot.balance);
+            self.post(Posting {
+                account: index,
+                at,
+                transaction: None,
+                kind: PostingKind::Income,
+                counterparty: None,
+                change: per_member,
+                balance_after: hot.balance,
+            });
             let income = Amount::saturating_from_minor_units(per_member, amount.decimals());
             self.emit(at, EventKind::IncomePaid { currency: code, account, amount: income });
         }

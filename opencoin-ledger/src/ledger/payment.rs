@@ -12,7 +12,8 @@ use opencoin_core::{
 use opencoin_rules::{Melt, Movement, Party, Verdict, Warning};
 
 use super::{
-    CurrencyState, Ledger, PostingKind, Receipt, Totals, Undo, add_balance, add_issued, add_total,
+    CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo, add_balance, add_issued,
+    add_total,
 };
 use crate::event::EventKind;
 use crate::rejection::Rejection;
@@ -327,14 +328,30 @@ impl Ledger {
             let kind =
                 if plan.payee.is_some() { PostingKind::TransferOut } else { PostingKind::Redeem };
             self.write_balance(index, after, plan.at);
-            self.post(index, plan.at, Some(plan.id), kind, payee_id, -plan.amount, after);
+            self.post(Posting {
+                account: index,
+                at: plan.at,
+                transaction: Some(plan.id),
+                kind,
+                counterparty: payee_id,
+                change: -plan.amount,
+                balance_after: after,
+            });
         }
         if let Some((index, after)) = plan.payee {
             let kind =
                 if plan.payer.is_some() { PostingKind::TransferIn } else { PostingKind::Issue };
             self.write_balance(index, after, plan.at);
             let from = payer_id.or(Some(self.cold[plan.source as usize].attributes.id));
-            self.post(index, plan.at, Some(plan.id), kind, from, plan.amount, after);
+            self.post(Posting {
+                account: index,
+                at: plan.at,
+                transaction: Some(plan.id),
+                kind,
+                counterparty: from,
+                change: plan.amount,
+                balance_after: after,
+            });
         }
         self.write_totals(currency, plan.totals);
         self.record(Undo::Applied(plan.id));
