@@ -186,20 +186,8 @@ fn amounts_in_warnings_survive_the_journal() {
     let (mut durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
     let mut world = World::new();
     durable.apply_atomic(&world.founding()).unwrap();
-    let payment = opencoin_core::Transaction {
-        currency: journal_common::code("HRS"),
-        source: AccountId(101),
-        sequence: 0,
-        timestamp: Timestamp(journal_common::START + 5),
-        action: opencoin_core::Action::Transfer {
-            to: AccountId(102),
-            amount: Amount::parse("25.0", 1).unwrap(),
-        },
-        memo: String::new(),
-    }
-    .sign(&journal_common::key(101))
-    .unwrap();
-    let receipt = durable.apply(&Operation::Submit(payment)).unwrap();
+    let payment = first_payment_from_101("25.0");
+    let receipt = durable.apply(&payment).unwrap();
     let opencoin_ledger::Receipt::Applied { warning: Some(warning) } = receipt else {
         panic!("expected a warning, got {receipt:?}");
     };
@@ -266,6 +254,25 @@ fn subscribers_hear_of_journalled_operations() {
     let events = &durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap().events;
     assert_eq!(events.len(), founding_events);
 
+    let payment = first_payment_from_101("1.0");
+    durable.apply(&payment).unwrap();
+    let events = &durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap().events;
+    assert_eq!(events.len(), founding_events + 1, "the payment is one event");
+    let heard = events.last().map(|event| &event.kind);
+    let expected_amount = Amount::parse("1.0", 1).unwrap();
+    assert!(
+        matches!(heard, Some(opencoin_ledger::EventKind::Transferred { from, to, amount, .. })
+            if *from == AccountId(101) && *to == AccountId(102) && *amount == expected_amount),
+        "{heard:?}"
+    );
+    let sequences: Vec<u64> = events.iter().map(|event| event.sequence).collect();
+    let expected: Vec<u64> = (0..events.len() as u64).collect();
+    assert_eq!(sequences, expected, "in order, without gaps");
+}
+
+/// Account 101's first payment (sequence 0) of `amount` hours to account
+/// 102, five seconds after the world's start.
+fn first_payment_from_101(amount: &str) -> Operation {
     let payment = opencoin_core::Transaction {
         currency: journal_common::code("HRS"),
         source: AccountId(101),
@@ -273,16 +280,9 @@ fn subscribers_hear_of_journalled_operations() {
         timestamp: Timestamp(journal_common::START + 5),
         action: opencoin_core::Action::Transfer {
             to: AccountId(102),
-            amount: Amount::parse("1.0", 1).unwrap(),
+            amount: Amount::parse(amount, 1).unwrap(),
         },
         memo: String::new(),
-    }
-    .sign(&journal_common::key(101))
-    .unwrap();
-    durable.apply(&Operation::Submit(payment)).unwrap();
-    let events = &durable.ledger().subscriber::<opencoin_ledger::EventLog>(log).unwrap().events;
-    assert!(events.len() > founding_events, "the payment was heard");
-    let sequences: Vec<u64> = events.iter().map(|event| event.sequence).collect();
-    let expected: Vec<u64> = (0..events.len() as u64).collect();
-    assert_eq!(sequences, expected, "in order, without gaps");
+    };
+    Operation::Submit(payment.sign(&journal_common::key(101)).unwrap())
 }
