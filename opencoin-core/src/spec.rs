@@ -702,11 +702,32 @@ pub fn parse_rate(text: &str) -> Result<Decimal, String> {
     let refuse = || format!("{text:?} is not a rate (write \"2%\" or \"0.02\")");
     match text.strip_suffix('%') {
         Some(percent) => {
+            // Dividing by 100 is moving the decimal point two places, done
+            // on the scale so that it is exact: a percentage with too many
+            // digits to shift is refused rather than rounded.
             let value = parse_plain_decimal(percent).map_err(|_| refuse())?;
-            value.checked_div(Decimal::ONE_HUNDRED).ok_or_else(refuse)
+            Decimal::try_from_i128_with_scale(value.mantissa(), value.scale() + 2)
+                .map_err(|_| refuse())
         }
         None => parse_plain_decimal(text).map_err(|_| refuse()),
     }
 }
 
 const _: () = assert!(DECIMALS_MAX >= 8);
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[test]
+    fn percentages_shift_exactly_or_are_refused() {
+        // 2% is 2/100 = 0.02; 0.5% is 0.005; 7.25% is 0.0725.
+        for (text, expected) in [("2%", "0.02"), ("0.5%", "0.005"), ("7.25%", "0.0725")] {
+            assert_eq!(parse_rate(text), Ok(expected.parse::<Decimal>().unwrap()), "{text}");
+        }
+        // 27 decimals as a percentage would need 29 as a fraction; a Decimal
+        // holds 28, so it is refused instead of rounded.
+        assert!(parse_rate("0.123456789012345678901234567%").is_err());
+        assert_eq!(parse_rate("0.02"), Ok(Decimal::new(2, 2)));
+    }
+}

@@ -63,6 +63,9 @@ pub const TRANSACTION_ID_CONTEXT: &str = "opencoin 2026-12 transaction id v1";
 /// The prefix of every signed message.
 pub const SIGNATURE_DOMAIN: &[u8] = b"opencoin 2026-12 transaction signature v1\0";
 
+const _: () = assert!(crate::ids::CURRENCY_CODE_BYTES_MAX <= u8::MAX as usize);
+const _: () = assert!(MEMO_BYTES_MAX <= u16::MAX as usize);
+
 const TAG_ISSUE: u8 = 1;
 const TAG_TRANSFER: u8 = 2;
 const TAG_REDEEM: u8 = 3;
@@ -224,13 +227,12 @@ impl CanonicalBytes {
 
     fn push(&mut self, data: &[u8]) {
         // Capacity is the largest possible body and the memo length was
-        // checked before encoding began, so this never overflows.
+        // checked before encoding began, so going past it is a bug in this
+        // file: stop rather than sign a truncated body.
         let end = self.len + data.len();
-        debug_assert!(end <= TRANSACTION_BODY_BYTES_MAX);
-        if let Some(slot) = self.bytes.get_mut(self.len..end) {
-            slot.copy_from_slice(data);
-            self.len = end;
-        }
+        assert!(end <= TRANSACTION_BODY_BYTES_MAX, "canonical body over {end} bytes");
+        self.bytes[self.len..end].copy_from_slice(data);
+        self.len = end;
     }
 }
 
@@ -261,6 +263,8 @@ impl Transaction {
 
         out.push(&TRANSACTION_MAGIC);
         out.push(&[TRANSACTION_VERSION, tag]);
+        // A code has at most 8 bytes and the memo was checked above, so
+        // both lengths fit their fields (asserted at compile time below).
         out.push(&[code.len() as u8]);
         out.push(code);
         out.push(&self.source.0.to_be_bytes());
@@ -318,7 +322,7 @@ impl Transaction {
     /// As for [`Transaction::encode`].
     pub fn sign(self, key: &SigningKey) -> Result<SignedTransaction, EncodeError> {
         let body = self.encode()?;
-        let signature = with_signed_message(body.as_slice(), |message| key.sign(message));
+        let signature = with_signed_message(&body, |message| key.sign(message));
         let id = id_of_body(body.as_slice());
         Ok(SignedTransaction { transaction: self, signer: key.verifying_key(), signature, id })
     }
@@ -332,14 +336,14 @@ fn id_of_body(body: &[u8]) -> TransactionId {
 
 /// Calls `use_message` with the domain prefix and `body` laid end to end,
 /// in a stack buffer so that signing and verifying allocate nothing.
-fn with_signed_message<T>(body: &[u8], use_message: impl FnOnce(&[u8]) -> T) -> T {
+fn with_signed_message<T>(body: &CanonicalBytes, use_message: impl FnOnce(&[u8]) -> T) -> T {
     const CAPACITY: usize = 64 + TRANSACTION_BODY_BYTES_MAX;
     const _: () = assert!(SIGNATURE_DOMAIN.len() <= 64);
     let mut buffer = [0_u8; CAPACITY];
     let domain_len = SIGNATURE_DOMAIN.len();
-    let total = (domain_len + body.len()).min(CAPACITY);
+    let total = domain_len + body.as_slice().len();
     buffer[..domain_len].copy_from_slice(SIGNATURE_DOMAIN);
-    buffer[domain_len..total].copy_from_slice(&body[..total - domain_len]);
+    buffer[domain_len..total].copy_from_slice(body.as_slice());
     use_message(&buffer[..total])
 }
 
@@ -384,10 +388,8 @@ impl SignedTransaction {
     /// [`InvalidSignature`], without saying which check failed.
     pub fn verify(&self) -> Result<(), InvalidSignature> {
         let body = self.transaction.encode().map_err(|_| InvalidSignature)?;
-        with_signed_message(body.as_slice(), |message| {
-            self.signer.verify_strict(message, &self.signature)
-        })
-        .map_err(|_| InvalidSignature)
+        with_signed_message(&body, |message| self.signer.verify_strict(message, &self.signature))
+            .map_err(|_| InvalidSignature)
     }
 
     /// The wire form: body, signer key, signature.

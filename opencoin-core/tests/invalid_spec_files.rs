@@ -701,7 +701,10 @@ fn mismatches(rows: &[Row], load: Loader) -> Vec<String> {
             Err(error) => {
                 let expected = format!("{path}: ");
                 let path_ok = error.starts_with(&expected);
-                let fragment_ok = error.contains(fragment);
+                // The fragment must be in the problem, not merely in the path
+                // (for an unknown field the path names the field too).
+                let problem = error.strip_prefix(&expected);
+                let fragment_ok = problem.is_some_and(|problem| problem.contains(fragment));
                 if !(path_ok && fragment_ok) {
                     found.push(format!(
                         "{description}: got {error:?}, expected path {path:?} with {fragment:?}"
