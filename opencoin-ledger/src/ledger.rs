@@ -21,6 +21,7 @@ mod payment;
 use std::collections::BTreeMap;
 
 use opencoin_core::ed25519_dalek::VerifyingKey;
+use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{
     AccountAttributes, AccountId, Amount, CurrencyCode, CurrencySpec, MINOR_UNITS_MAX, Timestamp,
     TransactionId,
@@ -121,6 +122,23 @@ pub(crate) struct CurrencyState {
     pub totals: Totals,
     /// The account melted value is credited to, if not burned.
     pub melt_destination: Option<u32>,
+    /// Whether a payer must hold what it pays ("insufficient funds"): yes
+    /// for issued and basic-income money, no under mutual credit, where the
+    /// credit limit rule decides. Set once when the currency is created.
+    pub payer_must_afford: bool,
+}
+
+impl CurrencyState {
+    /// A currency's state, with what depends only on its spec decided once.
+    pub(crate) fn new(
+        spec: CurrencySpec,
+        rules: RuleSet,
+        totals: Totals,
+        melt_destination: Option<u32>,
+    ) -> CurrencyState {
+        let payer_must_afford = !matches!(spec.supply, SupplyPolicy::MutualCredit { .. });
+        CurrencyState { spec, rules, totals, melt_destination, payer_must_afford }
+    }
 }
 
 /// One line of an account's history.

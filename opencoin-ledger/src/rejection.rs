@@ -57,6 +57,20 @@ pub enum Rejection {
         /// The source account.
         account: AccountId,
     },
+    /// The sequence number is not the source account's next one: a replay
+    /// of an already used number, or a gap.
+    #[error("account {account} expects sequence {expected}, got {got}")]
+    SequenceMismatch {
+        /// The source account.
+        account: AccountId,
+        /// The next sequence number it accepts.
+        expected: u64,
+        /// The number the transaction carries.
+        got: u64,
+    },
+    /// The amount is not valid for this currency or action.
+    #[error("bad amount: {0}")]
+    BadAmount(AmountError),
     /// Only issuer accounts may issue or raise the cap, and only keys listed
     /// in the spec may own issuer accounts.
     #[error("account {account} is not an issuer of this currency")]
@@ -72,20 +86,6 @@ pub enum Rejection {
         /// The action refused.
         action: &'static str,
     },
-    /// The sequence number is not the source account's next one: a replay
-    /// of an already used number, or a gap.
-    #[error("account {account} expects sequence {expected}, got {got}")]
-    SequenceMismatch {
-        /// The source account.
-        account: AccountId,
-        /// The next sequence number it accepts.
-        expected: u64,
-        /// The number the transaction carries.
-        got: u64,
-    },
-    /// The amount is not valid for this currency or action.
-    #[error("bad amount: {0}")]
-    BadAmount(AmountError),
     /// A transfer from an account to itself.
     #[error("account {0} cannot pay itself")]
     AccountsMustDiffer(AccountId),

@@ -288,7 +288,7 @@ fn every_reachable_rejection_names_its_reason_and_changes_nothing() {
         (
             "distributing income of an issued currency",
             |_| Operation::DistributeIncome { currency: code("VLG"), at: day(1) },
-            Rejection::ActionNotAllowed { policy: "this", action: "distributing income" },
+            Rejection::ActionNotAllowed { policy: "issued", action: "distributing income" },
         ),
         (
             // The issuer used sequences 0 and 1 for the two opening issues;
@@ -549,7 +549,10 @@ fn balances_beyond_the_amount_range_are_refused_as_overflow() {
     let raise = world.tx(41, day(1), Action::RaiseSupplyCap { cap: amount("1.00") });
     assert_eq!(
         world.submit(&raise),
-        Err(Rejection::ActionNotAllowed { policy: "uncapped issued", action: "raising a cap" })
+        Err(Rejection::ActionNotAllowed {
+            policy: "uncapped issued",
+            action: "raising a supply cap"
+        })
     );
     assert_eq!(snapshot(&world), before);
 }
@@ -1123,4 +1126,30 @@ fn the_lifetime_issued_total_stays_within_the_amount_range() {
     let supply = world.ledger.supply(code("BIG")).unwrap();
     assert_eq!(supply.issued.minor_units(), MINOR_UNITS_MAX);
     assert_eq!(supply.in_circulation.minor_units(), MINOR_UNITS_MAX - 1);
+}
+
+/// Under mutual credit the credit limit decides, even when it is zero: a
+/// payment from an empty account with a hard limit of 0.00 is refused by
+/// the limit rule (balance -0.01 against a floor of 0.00), not as
+/// "insufficient funds", which belongs to issued and basic-income money.
+#[test]
+fn a_zero_credit_limit_refuses_by_the_limit_rule() {
+    let mut world = World::new();
+    world.create(&mutual_credit("ZRO", "0.00", "hard"), day(0));
+    world.open(61, "ZRO", AccountKind::Member, None, &[], day(0));
+    world.open(62, "ZRO", AccountKind::Member, None, &[], day(0));
+
+    let refused = world.transfer(61, 62, "0.01", day(1)).unwrap_err();
+    let Rejection::RuleViolation(violation) = refused else {
+        panic!("expected the credit limit to refuse, got {refused:?}");
+    };
+    assert_eq!(violation.rule.path, "supply.credit_limit");
+    assert_eq!(
+        violation.detail,
+        ViolationDetail::ExceedsCreditLimit {
+            account: AccountId(61),
+            balance_after: amount("-0.01"),
+            floor: amount("0.00"),
+        }
+    );
 }

@@ -330,7 +330,7 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         if ledger.currency_index.insert(spec.code, index).is_some() {
             return Err(bad("currency", format!("{} appears twice", spec.code)));
         }
-        ledger.currencies.push(CurrencyState { spec, rules, totals, melt_destination });
+        ledger.currencies.push(CurrencyState::new(spec, rules, totals, melt_destination));
     }
 
     let account_count = reader.u32("account count")?;

@@ -44,12 +44,8 @@ impl Ledger {
             SupplyPolicy::Issued { cap, .. } => cap.map(Amount::minor_units),
             _ => None,
         };
-        self.currencies.push(CurrencyState {
-            spec: spec.clone(),
-            rules,
-            totals: Totals { issued: 0, redeemed: 0, burned: 0, cap, income_paid_through: at },
-            melt_destination: None,
-        });
+        let totals = Totals { issued: 0, redeemed: 0, burned: 0, cap, income_paid_through: at };
+        self.currencies.push(CurrencyState::new(spec.clone(), rules, totals, None));
         self.currency_index.insert(spec.code, index);
         self.record(Undo::CurrencyCreated(spec.code));
         self.advance_clock(at);

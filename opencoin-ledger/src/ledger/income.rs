@@ -20,7 +20,7 @@ impl Ledger {
         let state = &self.currencies[usize::from(currency)];
         let SupplyPolicy::BasicIncome { amount, period } = state.spec.supply else {
             return Err(Rejection::ActionNotAllowed {
-                policy: "this",
+                policy: super::payment::policy_name(&state.spec.supply, state.totals.cap),
                 action: "distributing income",
             });
         };

@@ -34,7 +34,31 @@ struct Plan {
     action: Action,
 }
 
+impl Plan {
+    /// Every account the plan writes, each once: payer, payee, the
+    /// destination of melted value and the source (whose sequence moves).
+    fn touched_accounts(&self) -> [Option<u32>; 4] {
+        let mut touched = [
+            self.payer.map(|(index, _)| index),
+            self.payee.map(|(index, _)| index),
+            self.fund.map(|(index, _)| index),
+            Some(self.source),
+        ];
+        for later in 1..touched.len() {
+            if touched[..later].contains(&touched[later]) {
+                touched[later] = None;
+            }
+        }
+        touched
+    }
+}
+
 impl Ledger {
+    /// The sum of the stored balances of the given accounts.
+    fn balance_sum(&self, accounts: &[Option<u32>]) -> i128 {
+        accounts.iter().flatten().map(|&index| self.hot[index as usize].balance).sum()
+    }
+
     pub(super) fn submit(
         &mut self,
         signed: &SignedTransaction,
@@ -144,7 +168,7 @@ impl Ledger {
                 let balance = settled(index, melt)?;
                 let after =
                     balance.checked_sub(amount).ok_or(Rejection::Overflow { what: "balance" })?;
-                if state.rules.hard_floor() == Some(0) && after < 0 {
+                if state.payer_must_afford && after < 0 {
                     let decimals = state.spec.decimals;
                     return Err(Rejection::InsufficientFunds {
                         account: tx.source,
@@ -216,37 +240,31 @@ impl Ledger {
         source: u32,
         tx: &Transaction,
     ) -> Result<(), Rejection> {
-        let refuse = |policy, action| Err(Rejection::ActionNotAllowed { policy, action });
+        let supply = &state.spec.supply;
+        let creates = matches!(tx.action, Action::Issue { .. } | Action::RaiseSupplyCap { .. });
         let is_issuer = self.cold[source as usize].attributes.kind == AccountKind::Issuer;
-        match (&state.spec.supply, tx.action) {
-            (SupplyPolicy::Issued { .. }, Action::Issue { .. } | Action::RaiseSupplyCap { .. }) => {
-                if !is_issuer {
-                    return Err(Rejection::NotAnIssuer { account: tx.source });
-                }
-                if matches!(tx.action, Action::RaiseSupplyCap { .. }) && state.totals.cap.is_none()
-                {
-                    return refuse("uncapped issued", "raising a cap");
-                }
-                Ok(())
-            }
-            (SupplyPolicy::BasicIncome { .. }, Action::Issue { .. }) => {
-                refuse("basic income", "issuing")
-            }
-            (SupplyPolicy::MutualCredit { .. }, Action::Issue { .. }) => {
-                refuse("mutual credit", "issuing")
-            }
-            (SupplyPolicy::BasicIncome { .. }, Action::RaiseSupplyCap { .. }) => {
-                refuse("basic income", "raising a supply cap")
-            }
-            (SupplyPolicy::MutualCredit { .. }, Action::RaiseSupplyCap { .. }) => {
-                refuse("mutual credit", "raising a supply cap")
-            }
-            (SupplyPolicy::MutualCredit { .. }, Action::Redeem { .. }) => {
-                refuse("mutual credit", "redeeming")
-            }
-            (_, Action::Transfer { .. } | Action::Redeem { .. }) => Ok(()),
-            _ => refuse("this", "this action"),
+        if creates && matches!(supply, SupplyPolicy::Issued { .. }) && !is_issuer {
+            return Err(Rejection::NotAnIssuer { account: tx.source });
         }
+
+        let allowed = match (supply, tx.action) {
+            (_, Action::Transfer { .. }) => true,
+            (SupplyPolicy::Issued { .. }, Action::RaiseSupplyCap { .. }) => {
+                state.totals.cap.is_some()
+            }
+            (SupplyPolicy::Issued { .. }, Action::Issue { .. } | Action::Redeem { .. }) => true,
+            (SupplyPolicy::BasicIncome { .. }, Action::Redeem { .. }) => true,
+            // Basic income is created only by distributions, and mutual
+            // credit is never created or destroyed at all.
+            _ => false,
+        };
+        if !allowed {
+            return Err(Rejection::ActionNotAllowed {
+                policy: policy_name(supply, state.totals.cap),
+                action: action_name(&tx.action),
+            });
+        }
+        Ok(())
     }
 
     /// Asks the currency's rules for a verdict on the planned movement.
@@ -314,6 +332,8 @@ impl Ledger {
         let decimals = self.currencies[usize::from(currency)].spec.decimals;
         let amount = Amount::saturating_from_minor_units(plan.amount, decimals);
         let before = self.currencies[usize::from(currency)].totals;
+        let touched = plan.touched_accounts();
+        let balances_before = self.balance_sum(&touched);
 
         self.write_melts(currency, plan.at, &plan.melts, plan.fund);
         let mut source = self.hot[plan.source as usize];
@@ -380,17 +400,38 @@ impl Ledger {
             self.emit(plan.at, EventKind::Warned { transaction: plan.id, warning });
         }
 
-        // The books must balance after every commit: what the accounts
-        // changed by equals what was created minus what was destroyed.
+        // The books must balance after every commit, checked on the accounts
+        // this commit wrote (constant work, so on in release builds too):
+        // what their balances changed by is what was created minus what was
+        // destroyed, burned melt included.
         let after = self.currencies[usize::from(currency)].totals;
-        debug_assert!(
-            after.in_circulation() - before.in_circulation()
-                == match plan.action {
-                    Action::Issue { .. } => plan.amount,
-                    Action::Redeem { .. } => -plan.amount,
-                    _ => 0,
-                } - (after.burned - before.burned)
+        let balances_after = self.balance_sum(&touched);
+        assert_eq!(
+            balances_after - balances_before,
+            after.in_circulation() - before.in_circulation(),
+            "a commit in currency {code} changed balances and supply differently"
         );
         self.assert_books_balance(currency);
+    }
+}
+
+/// The supply policy's name in refusals.
+pub(super) fn policy_name(supply: &SupplyPolicy, cap: Option<i128>) -> &'static str {
+    match supply {
+        SupplyPolicy::Issued { .. } if cap.is_none() => "uncapped issued",
+        SupplyPolicy::Issued { .. } => "issued",
+        SupplyPolicy::BasicIncome { .. } => "basic income",
+        SupplyPolicy::MutualCredit { .. } => "mutual credit",
+    }
+}
+
+/// What a transaction does, as a refusal names it.
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::Issue { .. } => "issuing",
+        Action::Transfer { .. } => "transferring",
+        Action::Redeem { .. } => "redeeming",
+        Action::RaiseSupplyCap { .. } => "raising a supply cap",
+        _ => "this action",
     }
 }
