@@ -114,7 +114,7 @@ struct Options {
     #[arg(long, value_enum, default_value_t = Switch::Off)]
     durable: Switch,
     /// With `--durable on`: write a snapshot every this many records (0:
-    /// never); the journal's default is 10,000.
+    /// never). Defaults to the journal's own default.
     #[arg(long, default_value_t = JournalOptions::default().snapshot_every)]
     snapshot_every: u64,
     /// Keep every posting in memory (the ledger's `keep_history`).

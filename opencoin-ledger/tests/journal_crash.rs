@@ -124,7 +124,6 @@ fn a_killed_process_loses_only_unacknowledged_batches() {
             at: opencoin_core::Timestamp(world.now),
         }));
     }
-    let _ = world.random(&mut rng);
     durable.apply_atomic(&batch).unwrap();
     drop(durable);
     let bytes = std::fs::read(dir.path().join(JOURNAL_FILE)).unwrap();
@@ -133,10 +132,12 @@ fn a_killed_process_loses_only_unacknowledged_batches() {
     let mut all = applied_before.clone();
     all.extend(batch.iter().cloned());
     for cut in (acknowledged_len..=bytes.len()).step_by(7).chain([bytes.len()]) {
-        let count = reopen_and_check(&dir, &bytes[..cut], &all, &mut expected);
-        let (durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
-        assert!(durable.record_count() >= acknowledged, "cut at {cut} lost acknowledged work");
-        let _ = count;
+        // Reopening keeps exactly the complete records of the cut (checked
+        // inside, with the state hash of a fresh ledger fed them); every cut
+        // holds at least the acknowledged ones, so none of those is lost.
+        reopen_and_check(&dir, &bytes[..cut], &all, &mut expected);
+        let complete = record_offsets(&bytes[..cut]).len() as u64;
+        assert!(complete >= acknowledged, "cut at {cut} lost acknowledged work");
     }
 }
 
