@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use journal_common::{Rng, TempDir, fill, fresh, options, record_offsets};
 use opencoin_ledger::Operation;
 use opencoin_ledger::journal::{
-    DurableLedger, JOURNAL_FILE, JournalError, JournalOptions, verify_dir,
+    DamageKind, DurableLedger, JOURNAL_FILE, JournalError, JournalOptions, verify_dir,
 };
 
 /// Builds a journal of a few hundred records, returning the applied
@@ -229,4 +229,30 @@ fn a_missing_or_damaged_snapshot_costs_only_time() {
     assert_eq!(report.snapshots_ignored.len(), 1, "{report:?}");
     assert!(report.snapshot_used.is_some());
     assert_eq!(again.record_count(), applied.len() as u64);
+}
+
+#[test]
+fn verifying_a_live_ledger_reports_records_gone_from_disk() {
+    // Cut the file of an open ledger back by its last record, as another
+    // process or a failing disk might: the file still verifies on its own,
+    // but it no longer holds everything this ledger applied.
+    let dir = TempDir::new("journal-missing");
+    let (mut durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
+    fill(&mut durable, 3, 40, 5);
+    let path = dir.path().join(JOURNAL_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    let offsets = record_offsets(&bytes);
+    let last = *offsets.last().unwrap();
+    std::fs::write(&path, &bytes[..last]).unwrap();
+
+    let applied = durable.record_count();
+    let kept = offsets.len() as u64 - 1;
+    match durable.verify() {
+        Err(JournalError::Damaged(damage)) => {
+            assert_eq!(damage.record, kept);
+            assert_eq!(damage.offset, last as u64);
+            assert_eq!(damage.kind, DamageKind::MissingRecords { expected: applied, found: kept });
+        }
+        other => panic!("expected missing records, got {other:?}"),
+    }
 }

@@ -504,7 +504,9 @@ impl DurableLedger {
         if report.records < self.record_count() {
             let number = report.records;
             let offset = self.records.get(number as usize).map_or(report.bytes, |meta| meta.offset);
-            let damage = Damage { record: number, offset, kind: DamageKind::BadLength(0) };
+            let kind =
+                DamageKind::MissingRecords { expected: self.record_count(), found: report.records };
+            let damage = Damage { record: number, offset, kind };
             return Err(JournalError::Damaged(damage));
         }
         Ok(report)

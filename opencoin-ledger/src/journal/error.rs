@@ -47,6 +47,15 @@ pub enum DamageKind {
     /// this record's bytes.
     #[error("the chain hash does not match the record's bytes")]
     HashMismatch,
+    /// The file holds fewer records than the ledger has applied: records
+    /// acknowledged in this process are gone from the disk.
+    #[error("the file holds {found} records, {expected} were applied")]
+    MissingRecords {
+        /// How many records the ledger applied and journalled.
+        expected: u64,
+        /// How many the file holds.
+        found: u64,
+    },
     /// The record carries another number than its position.
     #[error("the record says it is number {found}")]
     NumberMismatch {
