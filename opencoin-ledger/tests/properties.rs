@@ -20,7 +20,9 @@
 //! 1. conservation: for each currency, at the clock and at a later query
 //!    time, the trial balance balances, and the balances plus the pending
 //!    burn equal issued - redeemed - burned as counted by this test from the
-//!    events it received (mutual credit: balances plus burn sum to zero);
+//!    events it received, whose issues and redemptions must in turn equal
+//!    the amounts of the applied transactions the test signed (mutual
+//!    credit: balances plus burn sum to zero);
 //! 2. floors and ceilings: no balance below zero (issued) or minus the
 //!    credit limit (mutual credit), none above the ceiling unless spared;
 //! 3. a refused operation, or a refused atomic batch, leaves the state hash
@@ -436,6 +438,13 @@ struct Model {
     issued: BTreeMap<CurrencyCode, i128>,
     redeemed: BTreeMap<CurrencyCode, i128>,
     burned: BTreeMap<CurrencyCode, i128>,
+    /// Basic income paid, as the events report it (the ledger works out
+    /// who is a member; there is no other source for it).
+    income: BTreeMap<CurrencyCode, i128>,
+    /// Money created and destroyed by the applied transactions this test
+    /// built itself: the amounts it signed, not the ledger's report of them.
+    signed_issues: BTreeMap<CurrencyCode, i128>,
+    signed_redemptions: BTreeMap<CurrencyCode, i128>,
     events_seen: usize,
     last_event_at: Timestamp,
 }
@@ -664,9 +673,12 @@ impl Run {
             model.events_seen += 1;
             model.last_event_at = event.at;
             match event.kind {
-                EventKind::Issued { currency, amount, .. }
-                | EventKind::IncomePaid { currency, amount, .. } => {
+                EventKind::Issued { currency, amount, .. } => {
                     *model.issued.entry(currency).or_default() += amount.minor_units();
+                }
+                EventKind::IncomePaid { currency, amount, .. } => {
+                    *model.issued.entry(currency).or_default() += amount.minor_units();
+                    *model.income.entry(currency).or_default() += amount.minor_units();
                 }
                 EventKind::Redeemed { currency, amount, .. } => {
                     *model.redeemed.entry(currency).or_default() += amount.minor_units();
@@ -684,6 +696,17 @@ impl Run {
             let transaction = signed.transaction();
             self.model.applied.insert(signed.id());
             self.model.next_sequence.insert(transaction.source.0, transaction.sequence + 1);
+            let currency = transaction.currency;
+            match transaction.action {
+                Action::Issue { amount, .. } => {
+                    *self.model.signed_issues.entry(currency).or_default() += amount.minor_units();
+                }
+                Action::Redeem { amount } => {
+                    let redeemed = self.model.signed_redemptions.entry(currency).or_default();
+                    *redeemed += amount.minor_units();
+                }
+                _ => {}
+            }
         }
     }
 
@@ -844,6 +867,16 @@ impl Run {
             if design.floor < 0 {
                 assert_eq!((issued, redeemed), (0, 0), "mutual credit creates nothing");
             }
+
+            // The events report exactly the money the applied transactions
+            // created and destroyed (plus income, which only events tell),
+            // so the identity above is not the ledger checked against itself.
+            let signed_issues = self.model.signed_issues.get(&currency).copied().unwrap_or(0);
+            let income = self.model.income.get(&currency).copied().unwrap_or(0);
+            let signed_redemptions =
+                self.model.signed_redemptions.get(&currency).copied().unwrap_or(0);
+            assert_eq!(issued, signed_issues + income, "{currency}: issues reported");
+            assert_eq!(redeemed, signed_redemptions, "{currency}: redemptions reported");
 
             // The ledger's own totals agree with the events it published,
             // and the cap holds. The ledger keeps the lifetime issued total
