@@ -156,14 +156,9 @@ pub struct Transaction {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    /// The bytes end before the field that starts at `offset`.
-    #[error("bytes end at offset {offset} in the middle of the {field}")]
-    Truncated {
-        /// Where the missing field starts.
-        offset: usize,
-        /// Which field.
-        field: &'static str,
-    },
+    /// The bytes end before a field does.
+    #[error(transparent)]
+    Truncated(#[from] Truncated),
     /// The bytes do not start with `OCTX`.
     #[error("bytes do not start with the transaction magic OCTX")]
     BadMagic,
@@ -435,12 +430,6 @@ impl SignedTransaction {
 /// Reads a transaction body with the shared bounds-checked cursor.
 struct Reader<'a> {
     bytes: ByteReader<'a>,
-}
-
-impl From<Truncated> for DecodeError {
-    fn from(truncated: Truncated) -> DecodeError {
-        DecodeError::Truncated { offset: truncated.offset, field: truncated.field }
-    }
 }
 
 impl Reader<'_> {

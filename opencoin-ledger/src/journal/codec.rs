@@ -66,14 +66,9 @@ pub enum EncodeError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CodecError {
-    /// The bytes end before the field that starts at `offset`.
-    #[error("bytes end at offset {offset} in the middle of the {field}")]
-    Truncated {
-        /// Where the missing field starts.
-        offset: usize,
-        /// Which field.
-        field: &'static str,
-    },
+    /// The bytes end before a field does.
+    #[error(transparent)]
+    Truncated(#[from] Truncated),
     /// The bytes do not start with `OCOP`.
     #[error("bytes do not start with the operation magic OCOP")]
     BadMagic,
@@ -314,12 +309,6 @@ pub(crate) fn put_sectors(out: &mut Vec<u8>, sectors: &[SectorCode]) {
 /// `opencoin_core::bytes`, plus the journal's own field types.
 pub(crate) struct Reader<'a> {
     bytes: ByteReader<'a>,
-}
-
-impl From<Truncated> for CodecError {
-    fn from(truncated: Truncated) -> CodecError {
-        CodecError::Truncated { offset: truncated.offset, field: truncated.field }
-    }
 }
 
 impl<'a> Reader<'a> {

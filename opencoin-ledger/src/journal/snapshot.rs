@@ -38,6 +38,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use opencoin_core::bytes::Truncated;
 use opencoin_core::ed25519_dalek::VerifyingKey;
 use opencoin_core::spec::{SpecFormat, SpecSource};
 use opencoin_core::{AccountAttributes, AccountId, AccountKind, Timestamp, TransactionId};
@@ -185,7 +186,7 @@ pub(crate) fn decode_snapshot(
     let body_len = bytes
         .len()
         .checked_sub(HASH_BYTES)
-        .ok_or(CodecError::Truncated { offset: 0, field: "snapshot" })?;
+        .ok_or(CodecError::Truncated(Truncated { offset: 0, field: "snapshot" }))?;
     if checksum(&bytes[..body_len])[..] != bytes[body_len..] {
         return Err(CodecError::Invalid { field: "snapshot checksum", problem: "mismatch".into() });
     }
