@@ -119,6 +119,12 @@ impl Demurrage {
             )
         };
         let steps_per_period = spec.period.seconds() / spec.step.seconds();
+        if steps_per_period == 0 || !spec.period.seconds().is_multiple_of(spec.step.seconds()) {
+            return Err(SpecError::new(
+                format!("{path}.step"),
+                format!("a step of {} does not divide the period {}", spec.step, spec.period),
+            ));
+        }
         let per_step_rate =
             spec.rate.checked_div(Decimal::from(steps_per_period)).ok_or_else(invalid)?;
         let per_step_factor = Decimal::ONE.checked_sub(per_step_rate).ok_or_else(invalid)?;
@@ -406,6 +412,24 @@ mod tests {
                     round_with_rust_decimal(value, rounding)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_step_that_does_not_divide_the_period_is_refused() {
+        // Built in code, past the file loader's own check: a one-day step in
+        // a twelve-hour period, and a 7-day step in a 30-day period.
+        for (period, step) in [("12h", "1d"), ("30d", "7d")] {
+            let spec = DemurrageSpec {
+                rate: "0.02".parse().unwrap(),
+                period: Period::parse(period).unwrap(),
+                step: Period::parse(step).unwrap(),
+                free_allowance: Amount::from_minor_units(0, 2).unwrap(),
+                rounding: MeltRounding::Down,
+                destination: MeltDestination::Burn,
+            };
+            let error = Demurrage::compile("rules[3]", &spec).unwrap_err();
+            assert_eq!(error.path, "rules[3].step", "{period} / {step}");
         }
     }
 

@@ -53,6 +53,7 @@ pub mod violation;
 
 use std::collections::BTreeSet;
 
+use opencoin_core::spec::RULES_PER_CURRENCY_MAX;
 use opencoin_core::spec::{
     Enforcement, Party as PartySpec, RuleKind, SectorDirection, SectorRuleSpec, SupplyPolicy,
 };
@@ -65,6 +66,8 @@ pub use violation::{RuleRef, RuleViolation, Side, ViolationDetail, Warning};
 
 /// A rule's position in its currency file.
 pub type RuleIndex = u16;
+
+const _: () = assert!(RULES_PER_CURRENCY_MAX <= RuleIndex::MAX as usize);
 
 /// A currency's rules, compiled for evaluation.
 #[derive(Debug, Clone)]
@@ -202,6 +205,14 @@ impl RuleSet {
     /// crosses itself or whose holes leave it, a geohash cell the geohash
     /// crate refuses.
     pub fn compile(spec: &CurrencySpec) -> Result<RuleSet, SpecError> {
+        // Files are held to this limit when loaded; a spec built in code is
+        // held to it here, since a rule's position must fit a RuleIndex.
+        if spec.rules.len() > RULES_PER_CURRENCY_MAX {
+            return Err(SpecError::new(
+                "rules",
+                format!("has {} rules; at most {RULES_PER_CURRENCY_MAX}", spec.rules.len()),
+            ));
+        }
         let mut rules = Vec::with_capacity(spec.rules.len());
         let mut demurrage = None;
         for (index, rule) in spec.rules.iter().enumerate() {
