@@ -28,11 +28,10 @@ pub(super) fn currency(file: raw::CurrencyFile) -> Checked<CurrencySpec> {
     let code = CurrencyCode::new(&file.code).map_err(|e| SpecError::new("code", e.to_string()))?;
     let name = text("name", &file.name)?;
     let decimals = file.decimals;
-    Amount::zero(decimals).map_err(|e| SpecError::new("decimals", e.to_string()))?;
+    zero(decimals)?;
 
     let supply = supply(&file.supply, decimals)?;
     let accounts = declared_accounts(&file.accounts, &supply, decimals)?;
-    let declared: BTreeSet<AccountId> = accounts.iter().map(|account| account.id).collect();
 
     if file.rules.len() > RULES_PER_CURRENCY_MAX {
         return Err(SpecError::new(
@@ -58,7 +57,6 @@ pub(super) fn currency(file: raw::CurrencyFile) -> Checked<CurrencySpec> {
         })
         .collect::<Checked<Vec<_>>>()?;
 
-    debug_assert_eq!(declared.len(), accounts.len());
     Ok(CurrencySpec {
         code,
         name,
@@ -81,6 +79,12 @@ fn text(path: &str, value: &str) -> Checked<String> {
         return Err(SpecError::new(path, format!("is longer than {NAME_BYTES_MAX} bytes")));
     }
     Ok(value.to_owned())
+}
+
+/// Zero in the currency's decimals; refuses decimals out of range, which
+/// is how the `decimals` field itself is checked.
+fn zero(decimals: u8) -> Checked<Amount> {
+    Amount::zero(decimals).map_err(|e| SpecError::new("decimals", e.to_string()))
 }
 
 fn amount(path: &str, value: &str, decimals: u8) -> Checked<Amount> {
@@ -231,8 +235,7 @@ fn declared_accounts(
         ));
     }
     let mut seen = BTreeSet::new();
-    let mut opening_total =
-        Amount::zero(decimals).map_err(|e| SpecError::new("decimals", e.to_string()))?;
+    let mut opening_total = zero(decimals)?;
     let mut declared = Vec::with_capacity(accounts.len());
 
     for (index, account) in accounts.iter().enumerate() {
@@ -264,9 +267,7 @@ fn declared_accounts(
             .collect::<Checked<Vec<_>>>()?;
         let opening_balance = match &account.opening_balance {
             Some(text) => non_negative_amount(&format!("{path}.opening_balance"), text, decimals)?,
-            None => {
-                Amount::zero(decimals).map_err(|e| SpecError::new("decimals", e.to_string()))?
-            }
+            None => zero(decimals)?,
         };
 
         if kind == AccountKind::Issuer {
@@ -599,7 +600,7 @@ fn demurrage(
 
     let free_allowance = match &rule.free_allowance {
         Some(text) => non_negative_amount(&format!("{path}.free_allowance"), text, decimals)?,
-        None => Amount::zero(decimals).map_err(|e| SpecError::new("decimals", e.to_string()))?,
+        None => zero(decimals)?,
     };
     let rounding = choice(
         &format!("{path}.rounding"),
