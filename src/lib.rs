@@ -26,6 +26,8 @@
 
 use std::path::Path;
 
+use opencoin_core::spec::{SpecFormat, SpecSource};
+
 pub use opencoin_core as core;
 pub use opencoin_ledger as ledger;
 pub use opencoin_rules as rules;
@@ -77,18 +79,23 @@ pub enum LoadError {
 ///
 /// # Errors
 ///
-/// [`LoadError`] naming the file and, for an invalid one, the field.
+/// - [`LoadError::Read`] if the file cannot be read;
+/// - [`LoadError::UnknownFormat`] if its name ends in neither `.toml` nor
+///   `.json`;
+/// - [`LoadError::Invalid`] with the field's path if the file is not a valid
+///   currency or its rules do not compile (a polygon crossing itself).
 pub fn load_currency(path: impl AsRef<Path>) -> Result<opencoin_core::CurrencySpec, LoadError> {
     let path = path.as_ref();
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|source| LoadError::Read { path: shown.clone(), source })?;
     let invalid = |source| LoadError::Invalid { path: shown.clone(), source };
-    let spec = match path.extension().and_then(|extension| extension.to_str()) {
-        Some("toml") => opencoin_core::CurrencySpec::from_toml_str(&text).map_err(invalid)?,
-        Some("json") => opencoin_core::CurrencySpec::from_json_str(&text).map_err(invalid)?,
+    let format = match path.extension().and_then(|extension| extension.to_str()) {
+        Some("toml") => SpecFormat::Toml,
+        Some("json") => SpecFormat::Json,
         _ => return Err(LoadError::UnknownFormat { path: shown }),
     };
+    let spec = SpecSource { format, text }.parse().map_err(invalid)?;
     opencoin_rules::RuleSet::compile(&spec).map_err(invalid)?;
     Ok(spec)
 }

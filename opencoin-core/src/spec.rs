@@ -111,7 +111,9 @@ impl SpecSource {
     ///
     /// # Errors
     ///
-    /// As for [`CurrencySpec::from_toml_str`].
+    /// As for [`CurrencySpec::from_toml_str`] or
+    /// [`CurrencySpec::from_json_str`]: a [`SpecError`] naming the first
+    /// invalid field.
     pub fn parse(&self) -> Result<CurrencySpec, SpecError> {
         match self.format {
             SpecFormat::Toml => CurrencySpec::from_toml_str(&self.text),
