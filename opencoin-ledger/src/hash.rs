@@ -1,17 +1,14 @@
 //! A fast, deterministic hasher for the ledger's id maps.
 //!
-//! Account ids are chosen by the operator and transaction ids are blake3
-//! outputs, so a multiply-and-rotate hash spreads them well at a fraction of
-//! SipHash's cost, and it uses no random seed: the ledger stays free of
-//! random sources.
+//! Account ids are chosen by the operator, who opens the accounts, so a
+//! multiply-and-rotate hash spreads them well at a fraction of SipHash's
+//! cost, and it uses no random seed: the ledger stays free of random
+//! sources. (Were the map ever keyed by ids that strangers choose, such as
+//! transaction ids, a keyed hash would be needed against crafted
+//! collisions.)
 //!
 //! Public so that benchmarks can compare the ledger with a bare loop over
 //! the very same kind of map.
-//!
-//! TODO(hashing): a submitter can grind transaction bodies until their ids
-//! share low bits and so slow down the applied-id set. Keying this hasher
-//! with a per-ledger secret from the configuration would remove that, at no
-//! cost to determinism (the maps are never iterated to produce results).
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -48,6 +45,3 @@ pub type IdBuildHasher = BuildHasherDefault<IdHasher>;
 
 /// A hash map keyed by ids.
 pub type IdMap<K, V> = std::collections::HashMap<K, V, IdBuildHasher>;
-
-/// A hash set of ids.
-pub type IdSet<K> = std::collections::HashSet<K, IdBuildHasher>;

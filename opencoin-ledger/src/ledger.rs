@@ -29,7 +29,7 @@ use opencoin_core::{
 use opencoin_rules::{AccountProfile, Melt, RuleSet, Warning};
 
 use crate::event::{Event, EventKind, Subscriber, SubscriberId};
-use crate::hash::{IdMap, IdSet};
+use crate::hash::IdMap;
 use crate::operation::Operation;
 use crate::rejection::Rejection;
 
@@ -97,6 +97,9 @@ pub(crate) struct AccountHot {
 pub(crate) struct AccountCold {
     pub attributes: AccountAttributes,
     pub owner: VerifyingKey,
+    /// The id of the last transaction applied from this account, which a
+    /// re-submission is compared with (see `Ledger::submit`).
+    pub last_transaction: Option<TransactionId>,
 }
 
 /// The running totals of a currency. Invariant, checked on every commit:
@@ -181,7 +184,9 @@ enum Undo {
     Cold(u32, AccountCold),
     Totals(u16, Totals),
     Clock(Timestamp),
-    Applied(TransactionId),
+    /// A transaction was applied from the account, whose last transaction
+    /// was the one given.
+    Applied(u32, Option<TransactionId>),
     AccountOpened(AccountId),
     CurrencyCreated(CurrencyCode),
 }
@@ -230,7 +235,8 @@ pub struct Ledger {
     pub(crate) hot: Vec<AccountHot>,
     pub(crate) cold: Vec<AccountCold>,
     pub(crate) account_index: IdMap<AccountId, u32>,
-    pub(crate) applied: IdSet<TransactionId>,
+    /// The number of transactions applied.
+    pub(crate) applied_count: u64,
     pub(crate) history: Vec<Posting>,
     event_sequence: u64,
     pending_events: Vec<Event>,
@@ -254,7 +260,7 @@ impl Ledger {
             hot: Vec::new(),
             cold: Vec::new(),
             account_index: IdMap::default(),
-            applied: IdSet::default(),
+            applied_count: 0,
             history: Vec::new(),
             event_sequence: 0,
             pending_events: Vec::new(),
@@ -527,8 +533,9 @@ impl Ledger {
                 Undo::Cold(index, cold) => self.cold[index as usize] = cold,
                 Undo::Totals(index, totals) => self.currencies[usize::from(index)].totals = totals,
                 Undo::Clock(clock) => self.clock = clock,
-                Undo::Applied(id) => {
-                    self.applied.remove(&id);
+                Undo::Applied(source, previous) => {
+                    self.cold[source as usize].last_transaction = previous;
+                    self.applied_count -= 1;
                 }
                 Undo::AccountOpened(id) => {
                     self.hot.pop();

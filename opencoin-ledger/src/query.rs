@@ -309,19 +309,19 @@ impl Ledger {
     }
 
     /// The number of transactions applied.
-    pub fn applied_count(&self) -> usize {
-        self.applied.len()
+    pub fn applied_count(&self) -> u64 {
+        self.applied_count
     }
 
     /// A blake3 hash of the ledger's whole state, in a canonical order: two
     /// ledgers that applied the same operations have the same hash, and any
-    /// difference in a balance, sequence, total, account attribute or the
-    /// set of applied transactions changes it.
+    /// difference in a balance, sequence, total, account attribute, the last
+    /// transaction of an account or the number applied changes it.
     ///
     /// Walks and sorts everything: it is meant for checks, not for every
     /// payment.
     pub fn state_hash(&self) -> [u8; 32] {
-        let mut hasher = blake3::Hasher::new_derive_key("opencoin 2026-12 ledger state v1");
+        let mut hasher = blake3::Hasher::new_derive_key("opencoin 2026-12 ledger state v2");
         hasher.update(&self.clock.seconds().to_be_bytes());
 
         for (code, index) in &self.currency_index {
@@ -368,14 +368,17 @@ impl Ledger {
                 hasher.update(&[sector.as_str().len() as u8]);
                 hasher.update(sector.as_str().as_bytes());
             }
+            match cold.last_transaction {
+                Some(id) => {
+                    hasher.update(&[1]);
+                    hasher.update(id.as_bytes());
+                }
+                None => {
+                    hasher.update(&[0]);
+                }
+            }
         }
-
-        let mut applied: Vec<&TransactionId> = self.applied.iter().collect();
-        applied.sort_unstable();
-        hasher.update(&(applied.len() as u64).to_be_bytes());
-        for id in applied {
-            hasher.update(id.as_bytes());
-        }
+        hasher.update(&self.applied_count.to_be_bytes());
         *hasher.finalize().as_bytes()
     }
 }

@@ -30,8 +30,10 @@
 //!    wrong sequence number or a bad amount never applies;
 //! 4. determinism: the same operations on a fresh ledger give the same
 //!    results, the same events and the same state hash;
-//! 5. idempotency: re-submitting an applied transaction answers
-//!    `AlreadyApplied` and changes nothing.
+//! 5. idempotency: re-submitting the latest transaction applied from an
+//!    account answers `AlreadyApplied` and changes nothing; re-submitting
+//!    an older applied one is refused as a sequence mismatch and changes
+//!    nothing.
 //!
 //! Runs 256 cases by default; `PROPTEST_CASES` overrides.
 
@@ -434,6 +436,8 @@ struct Made {
 struct Model {
     next_sequence: BTreeMap<u64, u64>,
     applied: BTreeSet<TransactionId>,
+    /// The latest transaction applied from each source account.
+    latest: BTreeMap<u64, TransactionId>,
     submitted: Vec<SignedTransaction>,
     issued: BTreeMap<CurrencyCode, i128>,
     redeemed: BTreeMap<CurrencyCode, i128>,
@@ -695,6 +699,7 @@ impl Run {
         if let (Operation::Submit(signed), Receipt::Applied { .. }) = (operation, receipt) {
             let transaction = signed.transaction();
             self.model.applied.insert(signed.id());
+            self.model.latest.insert(transaction.source.0, signed.id());
             self.model.next_sequence.insert(transaction.source.0, transaction.sequence + 1);
             let currency = transaction.currency;
             match transaction.action {
@@ -815,8 +820,21 @@ impl Run {
                 let signed = self.model.submitted[index.index(self.model.submitted.len())].clone();
                 let operation = Operation::Submit(signed.clone());
                 let result = self.ledger.apply(&operation);
-                if self.model.applied.contains(&signed.id()) {
+                let source = signed.transaction().source;
+                if self.model.latest.get(&source.0) == Some(&signed.id()) {
                     assert_eq!(result, Ok(Receipt::AlreadyApplied(signed.id())), "idempotency");
+                } else if self.model.applied.contains(&signed.id()) {
+                    // Refused: by its sequence number, which is used, unless
+                    // an earlier check (the clock has moved past it) refuses
+                    // first.
+                    match &result {
+                        Err(Rejection::SequenceMismatch { account, expected, got }) => {
+                            assert_eq!(*account, source);
+                            assert!(got < expected, "{result:?}");
+                        }
+                        Err(Rejection::TimeWentBackwards { .. }) => {}
+                        other => panic!("an older applied transaction was not refused: {other:?}"),
+                    }
                 }
                 match &result {
                     Ok(receipt @ Receipt::Applied { .. }) => self.note_receipt(&operation, receipt),

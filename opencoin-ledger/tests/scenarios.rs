@@ -92,7 +92,7 @@ struct Snapshot {
     state_hash: [u8; 32],
     events: usize,
     clock: Timestamp,
-    applied: usize,
+    applied: u64,
 }
 
 fn snapshot(world: &World) -> Snapshot {
@@ -605,6 +605,29 @@ fn the_same_signed_transaction_twice_takes_effect_once() {
 }
 
 #[test]
+fn an_older_transaction_resubmitted_is_a_used_sequence_number() {
+    // Only an account's latest transaction is recognised as already
+    // applied; an older one carries a sequence number that is used up, so
+    // it is refused as such and still changes nothing.
+    let mut world = village();
+    let first = world.tx(2, day(2), transfer(3, "5.00"));
+    assert_eq!(world.submit(&first), applied());
+    let second = world.tx(2, day(2), transfer(3, "1.00"));
+    assert_eq!(world.submit(&second), applied());
+    let after_both = snapshot(&world);
+
+    assert_eq!(
+        world.submit(&first),
+        Err(Rejection::SequenceMismatch { account: AccountId(2), expected: 2, got: 0 })
+    );
+    assert_eq!(world.submit(&second), Ok(Receipt::AlreadyApplied(second.id())));
+    assert_eq!(snapshot(&world), after_both);
+
+    // Moved once each: 300.00 - 5.00 - 1.00.
+    assert_eq!(world.balance(2, day(2)), "294.00");
+}
+
+#[test]
 fn a_soft_credit_limit_warns_instead_of_refusing() {
     let mut world = World::new();
     world.create(&mutual_credit("SFT", "50.00", "soft"), day(0));
@@ -1087,17 +1110,16 @@ fn apply_each_gives_one_result_per_operation() {
     assert_eq!(world.balance(2, day(2)), "278.00");
     assert_eq!(world.balance(3, day(2)), "122.00");
 
-    // apply_each_into answers the same into a reused buffer, dropping what
-    // the buffer held: the same three again are all already applied, except
-    // the replay, which is refused again (its sequence is still stale).
+    // apply_each_into answers into a reused buffer, dropping what the
+    // buffer held. The same three again: the first and the replay carry
+    // sequence 0, used, so both are refused; the third is the account's
+    // latest transaction, so it is recognised as already applied.
     let mut buffer = results;
     world.ledger.apply_each_into(&operations, &mut buffer);
     assert_eq!(buffer.len(), 3);
-    assert!(matches!(buffer[0], Ok(Receipt::AlreadyApplied(_))), "{:?}", buffer[0]);
-    assert_eq!(
-        buffer[1],
-        Err(Rejection::SequenceMismatch { account: AccountId(2), expected: 2, got: 0 })
-    );
+    let used = Err(Rejection::SequenceMismatch { account: AccountId(2), expected: 2, got: 0 });
+    assert_eq!(buffer[0], used);
+    assert_eq!(buffer[1], used);
     assert!(matches!(buffer[2], Ok(Receipt::AlreadyApplied(_))), "{:?}", buffer[2]);
 }
 

@@ -42,9 +42,9 @@ pub struct JournalOptions {
     pub sync: SyncPolicy,
     /// Write a snapshot every this many records; 0 never. Default: 100 000.
     ///
-    /// A snapshot holds the whole state, including every applied
-    /// transaction id, and all are kept for time travel; opening replays at
-    /// most this many records (verifying their signatures again). Lower
+    /// A snapshot holds the whole state, and all are kept for time travel;
+    /// opening replays at most this many records (verifying their
+    /// signatures again). Lower
     /// values open faster and travel in time faster, at the cost of writing
     /// the state more often: at 10 000, a million transfers over ten
     /// thousand accounts spent more time writing snapshots than applying.

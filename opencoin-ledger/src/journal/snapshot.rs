@@ -7,14 +7,14 @@
 //! state must reproduce. A snapshot that fails any check is ignored and the
 //! records are replayed from an older one, or from the start.
 //!
-//! # Snapshot file, version 1
+//! # Snapshot file, version 2
 //!
 //! `snapshots/snapshot-<record count, 20 decimal digits>.ocs`:
 //!
 //! | bytes | field |
 //! |---|---|
 //! | 8 | magic `OCSNAPSH` |
-//! | 2 + 6 | version `1`, then six zero bytes |
+//! | 2 + 6 | version `2`, then six zero bytes |
 //! | 8 | record count n: the state after records `0..n` |
 //! | 32 | chain hash of record n - 1 |
 //! | 32 | the ledger's [`Ledger::state_hash`] in that state |
@@ -27,8 +27,8 @@
 //! |---|---|
 //! | clock, next event number | 8 + 8 |
 //! | currencies, in creation order | 2-byte count, then per currency: spec format (1 TOML, 2 JSON), 4-byte text length and text; issued, redeemed, burned (16 each, `i128`); `opt(cap)` (16); income paid through (8); `opt(melt destination account index)` (4) |
-//! | accounts, in opening order | 4-byte count, then per account: id (8), currency index (2), kind code (1), owner key (32), `opt(latitude bits, longitude bits)` (8 + 8), sector count (1) and each sector (1-byte length, ASCII), balance (16), settled at (8), next sequence (8) |
-//! | applied transaction ids | 8-byte count, then 32 bytes each, in ascending byte order |
+//! | accounts, in opening order | 4-byte count, then per account: id (8), currency index (2), kind code (1), owner key (32), `opt(latitude bits, longitude bits)` (8 + 8), sector count (1) and each sector (1-byte length, ASCII), balance (16), settled at (8), next sequence (8), `opt(id of the last transaction from the account)` (32) |
+//! | transactions applied | 8-byte count |
 //! | postings (empty when the ledger keeps no history) | 8-byte count, then per posting: account index (4), time (8), `opt(transaction id)` (32), kind (1, see [`posting_kind_code`]), `opt(counterparty id)` (8), change (16), balance after (16) |
 //!
 //! Account profiles and compiled rules are not stored: they are functions of
@@ -55,7 +55,7 @@ use crate::ledger::{
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"OCSNAPSH";
 
 /// The snapshot format version written by this library.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 
 /// The blake3 key-derivation context of a snapshot's checksum.
 pub const SNAPSHOT_CONTEXT: &str = "opencoin 2026-12 journal snapshot v1";
@@ -263,14 +263,9 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
         out.extend_from_slice(&hot.balance.to_be_bytes());
         out.extend_from_slice(&hot.as_of.seconds().to_be_bytes());
         out.extend_from_slice(&hot.next_sequence.to_be_bytes());
+        put_opt(&mut out, cold.last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
     }
-
-    let mut applied: Vec<&TransactionId> = ledger.applied.iter().collect();
-    applied.sort_unstable();
-    out.extend_from_slice(&(applied.len() as u64).to_be_bytes());
-    for id in applied {
-        out.extend_from_slice(id.as_bytes());
-    }
+    out.extend_from_slice(&ledger.applied_count.to_be_bytes());
 
     out.extend_from_slice(&(ledger.history.len() as u64).to_be_bytes());
     for posting in &ledger.history {
@@ -356,11 +351,16 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         let balance = reader.i128("balance")?;
         let as_of = Timestamp(reader.u64("settled at")?);
         let next_sequence = reader.u64("next sequence")?;
+        let last_transaction = if reader.bool("last transaction flag")? {
+            Some(TransactionId(reader.array("last transaction id")?))
+        } else {
+            None
+        };
         if ledger.account_index.insert(id, index).is_some() {
             return Err(bad("account", format!("{id} appears twice")));
         }
         ledger.hot.push(AccountHot { balance, as_of, next_sequence, currency, profile });
-        ledger.cold.push(AccountCold { attributes, owner });
+        ledger.cold.push(AccountCold { attributes, owner, last_transaction });
     }
     for destination in melt_destinations.iter().flatten() {
         if *destination >= account_count {
@@ -368,10 +368,7 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         }
     }
 
-    let applied_count = reader.u64("applied count")?;
-    for _ in 0..applied_count {
-        ledger.applied.insert(TransactionId(reader.array("transaction id")?));
-    }
+    ledger.applied_count = reader.u64("applied count")?;
 
     let posting_count = reader.u64("posting count")?;
     for _ in 0..posting_count {

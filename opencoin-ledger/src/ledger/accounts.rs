@@ -150,7 +150,7 @@ impl Ledger {
             currency,
             profile,
         });
-        self.cold.push(AccountCold { attributes, owner: open.owner });
+        self.cold.push(AccountCold { attributes, owner: open.owner, last_transaction: None });
         self.account_index.insert(open.id, index);
         self.record(Undo::AccountOpened(open.id));
         self.emit(
