@@ -18,13 +18,12 @@ mod accounts;
 mod income;
 mod payment;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use opencoin_core::ed25519_dalek::VerifyingKey;
 use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{
-    AccountAttributes, AccountId, Amount, CurrencyCode, CurrencySpec, MINOR_UNITS_MAX, Timestamp,
-    TransactionId,
+    AccountAttributes, AccountId, AccountKind, Amount, CurrencyCode, CurrencySpec, MINOR_UNITS_MAX,
+    Timestamp, TransactionId,
 };
 use opencoin_rules::{AccountProfile, Melt, RuleSet, Warning};
 
@@ -76,8 +75,10 @@ pub struct BatchRejection {
 }
 
 /// The part of an account read and written by every payment, kept apart from
-/// the rest so that payments touch as few cache lines as possible.
+/// the rest and to one cache line, so that a payment touches one line per
+/// side (with a million accounts, each touch is a trip to memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(64))]
 pub(crate) struct AccountHot {
     /// Balance in minor units, as of `as_of` (demurrage after that is not
     /// applied yet).
@@ -86,20 +87,39 @@ pub(crate) struct AccountHot {
     pub as_of: Timestamp,
     /// The sequence number the next transaction from this account must carry.
     pub next_sequence: u64,
+    /// The account's id, for events and postings.
+    pub id: AccountId,
+    /// What the rules decided about the account: an index into
+    /// [`Ledger::profiles`], since many accounts share a profile.
+    pub profile: ProfileIndex,
     /// Index of the currency in the ledger.
     pub currency: u16,
-    /// What the rules decided about the account.
-    pub profile: AccountProfile,
+    /// The account's kind.
+    pub kind: AccountKind,
 }
 
-/// The rest of an account.
+// One cache line, as the layout above intends.
+const _: () = assert!(std::mem::size_of::<AccountHot>() == 64);
+
+/// An index into the ledger's table of distinct account profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProfileIndex(u32);
+
+/// What a payment from an account is checked against: who may sign for it,
+/// and the transaction it made last (which a re-submission is compared
+/// with, see `Ledger::submit`). Read and written only for the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AccountSigner {
+    /// The owner's public key, as its 32 bytes.
+    pub owner: [u8; 32],
+    pub last_transaction: Option<TransactionId>,
+}
+
+/// The rest of an account: read to explain a refusal, for queries and for
+/// snapshots, never by an accepted payment.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct AccountCold {
     pub attributes: AccountAttributes,
-    pub owner: VerifyingKey,
-    /// The id of the last transaction applied from this account, which a
-    /// re-submission is compared with (see `Ledger::submit`).
-    pub last_transaction: Option<TransactionId>,
 }
 
 /// The running totals of a currency. Invariant, checked on every commit:
@@ -233,7 +253,11 @@ pub struct Ledger {
     pub(crate) currencies: Vec<CurrencyState>,
     pub(crate) currency_index: BTreeMap<CurrencyCode, u16>,
     pub(crate) hot: Vec<AccountHot>,
+    pub(crate) signers: Vec<AccountSigner>,
     pub(crate) cold: Vec<AccountCold>,
+    /// The distinct account profiles, which [`AccountHot::profile`] indexes.
+    pub(crate) profiles: Vec<AccountProfile>,
+    profile_index: HashMap<AccountProfile, ProfileIndex>,
     pub(crate) account_index: IdMap<AccountId, u32>,
     /// The number of transactions applied.
     pub(crate) applied_count: u64,
@@ -258,7 +282,10 @@ impl Ledger {
             currencies: Vec::new(),
             currency_index: BTreeMap::new(),
             hot: Vec::new(),
+            signers: Vec::new(),
             cold: Vec::new(),
+            profiles: Vec::new(),
+            profile_index: HashMap::new(),
             account_index: IdMap::default(),
             applied_count: 0,
             history: Vec::new(),
@@ -534,11 +561,12 @@ impl Ledger {
                 Undo::Totals(index, totals) => self.currencies[usize::from(index)].totals = totals,
                 Undo::Clock(clock) => self.clock = clock,
                 Undo::Applied(source, previous) => {
-                    self.cold[source as usize].last_transaction = previous;
+                    self.signers[source as usize].last_transaction = previous;
                     self.applied_count -= 1;
                 }
                 Undo::AccountOpened(id) => {
                     self.hot.pop();
+                    self.signers.pop();
                     self.cold.pop();
                     self.account_index.remove(&id);
                 }
@@ -572,12 +600,32 @@ impl Ledger {
         self.account_index.get(&id).copied().ok_or(Rejection::UnknownAccount(id))
     }
 
+    /// The profile of an account.
+    pub(crate) fn profile(&self, hot: &AccountHot) -> &AccountProfile {
+        &self.profiles[hot.profile.0 as usize]
+    }
+
+    /// The index of a profile in the table of distinct profiles, added if
+    /// new. Profiles are never removed: one left by a rolled-back account
+    /// is unused, not wrong.
+    pub(crate) fn intern_profile(&mut self, profile: AccountProfile) -> ProfileIndex {
+        if let Some(&index) = self.profile_index.get(&profile) {
+            return index;
+        }
+        // There are at most as many distinct profiles as accounts, whose
+        // indexes are u32 too.
+        let index = ProfileIndex(u32::try_from(self.profiles.len()).unwrap_or(u32::MAX));
+        self.profiles.push(profile);
+        self.profile_index.insert(profile, index);
+        index
+    }
+
     /// The balance of account `index` settled to `at`: demurrage since the
     /// last settlement is computed, not written.
     pub(crate) fn settle(&self, index: u32, at: Timestamp) -> Melt {
         let hot = &self.hot[index as usize];
         let unchanged = Melt { balance: hot.balance, melted: 0 };
-        if !hot.profile.melts {
+        if !self.profile(hot).melts {
             return unchanged;
         }
         let demurrage = self.currencies[usize::from(hot.currency)].rules.demurrage();
@@ -595,14 +643,14 @@ impl Ledger {
     ) {
         let code = self.currencies[usize::from(currency)].spec.code;
         let decimals = self.currencies[usize::from(currency)].spec.decimals;
-        let destination = fund.map(|(index, _)| self.cold[index as usize].attributes.id);
+        let destination = fund.map(|(index, _)| self.hot[index as usize].id);
         for &(index, melt) in melts.iter().flatten() {
             let mut hot = self.hot[index as usize];
             hot.balance = melt.balance;
             hot.as_of = at;
             self.write_hot(index, hot);
             if melt.melted > 0 {
-                let account = self.cold[index as usize].attributes.id;
+                let account = hot.id;
                 self.post(Posting {
                     account: index,
                     at,

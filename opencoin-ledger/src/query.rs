@@ -346,13 +346,14 @@ impl Ledger {
             let Some(&index) = self.account_index.get(&id) else { continue };
             let hot = &self.hot[index as usize];
             let cold = &self.cold[index as usize];
+            let signer = &self.signers[index as usize];
             hasher.update(&id.0.to_be_bytes());
             hasher.update(&hot.balance.to_be_bytes());
             hasher.update(&hot.as_of.seconds().to_be_bytes());
             hasher.update(&hot.next_sequence.to_be_bytes());
             hasher.update(&hot.currency.to_be_bytes());
             hasher.update(&[cold.attributes.kind.code()]);
-            hasher.update(cold.owner.as_bytes());
+            hasher.update(&signer.owner);
             match cold.attributes.location {
                 Some(location) => {
                     hasher.update(&[1]);
@@ -368,7 +369,7 @@ impl Ledger {
                 hasher.update(&[sector.as_str().len() as u8]);
                 hasher.update(sector.as_str().as_bytes());
             }
-            match cold.last_transaction {
+            match signer.last_transaction {
                 Some(id) => {
                     hasher.update(&[1]);
                     hasher.update(id.as_bytes());

@@ -126,7 +126,7 @@ impl Check {
 /// What the rules decided about one account, once, when it was opened or
 /// changed. Small and `Copy` so that the ledger can keep it beside the
 /// balance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct AccountProfile {
     /// The first rule that refuses every payment from this account.
     pub refused_as_payer: Option<RuleIndex>,

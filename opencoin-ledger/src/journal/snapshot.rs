@@ -48,7 +48,8 @@ use super::codec::{CodecError, Reader, put_location, put_sectors};
 use super::error::JournalError;
 use super::file::HASH_BYTES;
 use crate::ledger::{
-    AccountCold, AccountHot, CurrencyState, Ledger, LedgerConfig, Posting, PostingKind, Totals,
+    AccountCold, AccountHot, AccountSigner, CurrencyState, Ledger, LedgerConfig, Posting,
+    PostingKind, Totals,
 };
 
 /// The magic bytes of a snapshot file.
@@ -253,17 +254,17 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
     }
 
     out.extend_from_slice(&(ledger.hot.len() as u32).to_be_bytes());
-    for (hot, cold) in ledger.hot.iter().zip(&ledger.cold) {
+    for ((hot, cold), signer) in ledger.hot.iter().zip(&ledger.cold).zip(&ledger.signers) {
         out.extend_from_slice(&cold.attributes.id.0.to_be_bytes());
         out.extend_from_slice(&hot.currency.to_be_bytes());
         out.push(cold.attributes.kind.code());
-        out.extend_from_slice(cold.owner.as_bytes());
+        out.extend_from_slice(&signer.owner);
         put_location(&mut out, cold.attributes.location);
         put_sectors(&mut out, &cold.attributes.sectors);
         out.extend_from_slice(&hot.balance.to_be_bytes());
         out.extend_from_slice(&hot.as_of.seconds().to_be_bytes());
         out.extend_from_slice(&hot.next_sequence.to_be_bytes());
-        put_opt(&mut out, cold.last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
+        put_opt(&mut out, signer.last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
     }
     out.extend_from_slice(&ledger.applied_count.to_be_bytes());
 
@@ -340,14 +341,15 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         let kind = reader.u8("account kind")?;
         let kind = AccountKind::from_code(kind)
             .ok_or(CodecError::UnknownTag { what: "account kind", tag: kind })?;
+        // Checked to be a valid key, as an account opening checks it.
         let owner = reader.array::<32>("owner key")?;
-        let owner = VerifyingKey::from_bytes(&owner)
-            .map_err(|error| bad("owner key", error.to_string()))?;
+        VerifyingKey::from_bytes(&owner).map_err(|error| bad("owner key", error.to_string()))?;
         let location = reader.location()?;
         let sectors = reader.sectors()?;
         let attributes =
             AccountAttributes { id, currency: state.spec.code, kind, location, sectors };
         let profile = state.rules.profile(&attributes);
+        let profile = ledger.intern_profile(profile);
         let balance = reader.i128("balance")?;
         let as_of = Timestamp(reader.u64("settled at")?);
         let next_sequence = reader.u64("next sequence")?;
@@ -359,8 +361,9 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         if ledger.account_index.insert(id, index).is_some() {
             return Err(bad("account", format!("{id} appears twice")));
         }
-        ledger.hot.push(AccountHot { balance, as_of, next_sequence, currency, profile });
-        ledger.cold.push(AccountCold { attributes, owner, last_transaction });
+        ledger.hot.push(AccountHot { balance, as_of, next_sequence, id, profile, currency, kind });
+        ledger.signers.push(AccountSigner { owner, last_transaction });
+        ledger.cold.push(AccountCold { attributes });
     }
     for destination in melt_destinations.iter().flatten() {
         if *destination >= account_count {

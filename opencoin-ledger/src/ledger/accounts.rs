@@ -9,8 +9,8 @@ use opencoin_core::{AccountAttributes, AccountKind, Amount, CurrencySpec, Timest
 use opencoin_rules::RuleSet;
 
 use super::{
-    AccountCold, AccountHot, CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo,
-    add_balance,
+    AccountCold, AccountHot, AccountSigner, CurrencyState, Ledger, Posting, PostingKind, Receipt,
+    Totals, Undo, add_balance,
 };
 use crate::event::EventKind;
 use crate::operation::{OpenAccount, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
@@ -140,6 +140,7 @@ impl Ledger {
             sectors: open.sectors.clone(),
         };
         let profile = self.currencies[usize::from(currency)].rules.profile(&attributes);
+        let profile = self.intern_profile(profile);
         // Account indexes are u32; four billion accounts is far beyond the
         // memory of one machine, so saturating here would never be reached.
         let index = u32::try_from(self.hot.len()).unwrap_or(u32::MAX);
@@ -147,10 +148,13 @@ impl Ledger {
             balance: 0,
             as_of: open.at,
             next_sequence: 0,
-            currency,
+            id: open.id,
             profile,
+            currency,
+            kind: open.kind,
         });
-        self.cold.push(AccountCold { attributes, owner: open.owner, last_transaction: None });
+        self.signers.push(AccountSigner { owner: open.owner.to_bytes(), last_transaction: None });
+        self.cold.push(AccountCold { attributes });
         self.account_index.insert(open.id, index);
         self.record(Undo::AccountOpened(open.id));
         self.emit(
@@ -180,7 +184,8 @@ impl Ledger {
         cold.attributes.location = update.location;
         cold.attributes.sectors = update.sectors.clone();
         let mut hot = self.hot[index as usize];
-        hot.profile = self.currencies[usize::from(currency)].rules.profile(&cold.attributes);
+        let profile = self.currencies[usize::from(currency)].rules.profile(&cold.attributes);
+        hot.profile = self.intern_profile(profile);
         self.record(Undo::Cold(index, old));
         self.cold[index as usize] = cold;
         self.write_hot(index, hot);

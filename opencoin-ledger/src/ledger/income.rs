@@ -39,7 +39,7 @@ impl Ledger {
         let melts: Vec<Option<(u32, Melt)>> = (0..self.hot.len())
             .filter_map(|i| u32::try_from(i).ok())
             .filter(|&i| self.hot[i as usize].currency == currency)
-            .filter(|&i| self.cold[i as usize].attributes.kind == AccountKind::Member)
+            .filter(|&i| self.hot[i as usize].kind == AccountKind::Member)
             .map(|i| Some((i, self.settle(i, at))))
             .collect();
         let mut totals = state.totals;
@@ -65,7 +65,7 @@ impl Ledger {
             let mut hot = self.hot[index as usize];
             hot.balance += per_member;
             self.write_hot(index, hot);
-            let account = self.cold[index as usize].attributes.id;
+            let account = hot.id;
             self.post(Posting {
                 account: index,
                 at,

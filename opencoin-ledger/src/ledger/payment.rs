@@ -85,7 +85,7 @@ impl Ledger {
         let source = self.account(tx.source);
         if let Ok(index) = source
             && tx.sequence < self.hot[index as usize].next_sequence
-            && self.cold[index as usize].last_transaction == Some(signed.id())
+            && self.signers[index as usize].last_transaction == Some(signed.id())
         {
             return Ok(Receipt::AlreadyApplied(signed.id()));
         }
@@ -115,7 +115,7 @@ impl Ledger {
         if !signature_ok {
             return Err(Rejection::InvalidSignature);
         }
-        if signed.signer() != &self.cold[source as usize].owner {
+        if signed.signer().as_bytes() != &self.signers[source as usize].owner {
             return Err(Rejection::SignerNotOwner { account: tx.source });
         }
         let expected = self.hot[source as usize].next_sequence;
@@ -269,7 +269,7 @@ impl Ledger {
     ) -> Result<(), Rejection> {
         let supply = &state.spec.supply;
         let creates = matches!(tx.action, Action::Issue { .. } | Action::RaiseSupplyCap { .. });
-        let is_issuer = self.cold[source as usize].attributes.kind == AccountKind::Issuer;
+        let is_issuer = self.hot[source as usize].kind == AccountKind::Issuer;
         if creates && matches!(supply, SupplyPolicy::Issued { .. }) && !is_issuer {
             return Err(Rejection::NotAnIssuer { account: tx.source });
         }
@@ -306,7 +306,7 @@ impl Ledger {
     ) -> Result<Option<Warning>, Rejection> {
         let party = |(index, balance_after): (u32, i128)| Party {
             attributes: &self.cold[index as usize].attributes,
-            profile: &self.hot[index as usize].profile,
+            profile: self.profile(&self.hot[index as usize]),
             balance_after,
         };
         let movement = match (action, payer, payee) {
@@ -367,7 +367,7 @@ impl Ledger {
         source.next_sequence += 1;
         self.write_hot(plan.source, source);
         let counterpart = |index: Option<(u32, i128)>, ledger: &Ledger| {
-            index.map(|(i, _)| ledger.cold[i as usize].attributes.id)
+            index.map(|(i, _)| ledger.hot[i as usize].id)
         };
         let payer_id = counterpart(plan.payer, self);
         let payee_id = counterpart(plan.payee, self);
@@ -389,7 +389,7 @@ impl Ledger {
             let kind =
                 if plan.payer.is_some() { PostingKind::TransferIn } else { PostingKind::Issue };
             self.write_balance(index, after, plan.at);
-            let from = payer_id.or(Some(self.cold[plan.source as usize].attributes.id));
+            let from = payer_id.or(Some(self.hot[plan.source as usize].id));
             self.post(Posting {
                 account: index,
                 at: plan.at,
@@ -401,13 +401,12 @@ impl Ledger {
             });
         }
         self.write_totals(currency, plan.totals);
-        let source_cold = &mut self.cold[plan.source as usize];
-        let previous = source_cold.last_transaction.replace(plan.id);
+        let previous = self.signers[plan.source as usize].last_transaction.replace(plan.id);
         self.applied_count += 1;
         self.record(Undo::Applied(plan.source, previous));
         self.advance_clock(plan.at);
 
-        let source_id = self.cold[plan.source as usize].attributes.id;
+        let source_id = self.hot[plan.source as usize].id;
         let kind = match (plan.action, payer_id, payee_id) {
             (Action::Transfer { .. }, Some(from), Some(to)) => {
                 EventKind::Transferred { transaction: plan.id, currency: code, from, to, amount }
