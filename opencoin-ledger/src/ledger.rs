@@ -107,12 +107,32 @@ pub(crate) struct ProfileIndex(u32);
 
 /// What a payment from an account is checked against: who may sign for it,
 /// and the transaction it made last (which a re-submission is compared
-/// with, see `Ledger::submit`). Read and written only for the source.
+/// with, see `Ledger::submit`). Read and written only for the source, in
+/// one cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(align(64))]
 pub(crate) struct AccountSigner {
     /// The owner's public key, as its 32 bytes.
     pub owner: [u8; 32],
-    pub last_transaction: Option<TransactionId>,
+    /// The id of the transaction that used the sequence number before the
+    /// account's `next_sequence`; zeros, and meaningless, while the account
+    /// has made none (see [`AccountSigner::last_transaction`]). Not an
+    /// `Option`, whose extra byte would take the record past one line.
+    pub last_transaction: TransactionId,
+}
+
+const _: () = assert!(std::mem::size_of::<AccountSigner>() == 64);
+
+impl AccountSigner {
+    /// A new account's record: no transaction yet.
+    pub(crate) fn new(owner: [u8; 32]) -> AccountSigner {
+        AccountSigner { owner, last_transaction: TransactionId([0; 32]) }
+    }
+
+    /// The last transaction of the account whose hot record is `hot`.
+    pub(crate) fn last_transaction(&self, hot: &AccountHot) -> Option<TransactionId> {
+        (hot.next_sequence > 0).then_some(self.last_transaction)
+    }
 }
 
 /// The rest of an account: read to explain a refusal, for queries and for
@@ -206,7 +226,7 @@ enum Undo {
     Clock(Timestamp),
     /// A transaction was applied from the account, whose last transaction
     /// was the one given.
-    Applied(u32, Option<TransactionId>),
+    Applied(u32, TransactionId),
     AccountOpened(AccountId),
     CurrencyCreated(CurrencyCode),
 }

@@ -369,7 +369,7 @@ impl Ledger {
                 hasher.update(&[sector.as_str().len() as u8]);
                 hasher.update(sector.as_str().as_bytes());
             }
-            match signer.last_transaction {
+            match signer.last_transaction(hot) {
                 Some(id) => {
                     hasher.update(&[1]);
                     hasher.update(id.as_bytes());

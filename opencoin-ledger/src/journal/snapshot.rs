@@ -264,7 +264,8 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
         out.extend_from_slice(&hot.balance.to_be_bytes());
         out.extend_from_slice(&hot.as_of.seconds().to_be_bytes());
         out.extend_from_slice(&hot.next_sequence.to_be_bytes());
-        put_opt(&mut out, signer.last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
+        let last_transaction = signer.last_transaction(hot);
+        put_opt(&mut out, last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
     }
     out.extend_from_slice(&ledger.applied_count.to_be_bytes());
 
@@ -362,7 +363,11 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
             return Err(bad("account", format!("{id} appears twice")));
         }
         ledger.hot.push(AccountHot { balance, as_of, next_sequence, id, profile, currency, kind });
-        ledger.signers.push(AccountSigner { owner, last_transaction });
+        let mut signer = AccountSigner::new(owner);
+        if let Some(id) = last_transaction {
+            signer.last_transaction = id;
+        }
+        ledger.signers.push(signer);
         ledger.cold.push(AccountCold { attributes });
     }
     for destination in melt_destinations.iter().flatten() {

@@ -153,7 +153,7 @@ impl Ledger {
             currency,
             kind: open.kind,
         });
-        self.signers.push(AccountSigner { owner: open.owner.to_bytes(), last_transaction: None });
+        self.signers.push(AccountSigner::new(open.owner.to_bytes()));
         self.cold.push(AccountCold { attributes });
         self.account_index.insert(open.id, index);
         self.record(Undo::AccountOpened(open.id));

@@ -85,7 +85,7 @@ impl Ledger {
         let source = self.account(tx.source);
         if let Ok(index) = source
             && tx.sequence < self.hot[index as usize].next_sequence
-            && self.signers[index as usize].last_transaction == Some(signed.id())
+            && self.signers[index as usize].last_transaction == signed.id()
         {
             return Ok(Receipt::AlreadyApplied(signed.id()));
         }
@@ -401,7 +401,8 @@ impl Ledger {
             });
         }
         self.write_totals(currency, plan.totals);
-        let previous = self.signers[plan.source as usize].last_transaction.replace(plan.id);
+        let signer = &mut self.signers[plan.source as usize];
+        let previous = std::mem::replace(&mut signer.last_transaction, plan.id);
         self.applied_count += 1;
         self.record(Undo::Applied(plan.source, previous));
         self.advance_clock(plan.at);
