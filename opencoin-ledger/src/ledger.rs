@@ -476,9 +476,14 @@ impl Ledger {
     /// `R` up front needs a full scalar multiplication per signature,
     /// which costs what batching saves.
     ///
-    /// TODO(batch-verify): signatures over a prime-order group (ristretto255,
-    /// as in sr25519) have no torsion, so batch and single verification
-    /// agree exactly; a second signature scheme would allow batching.
+    /// TODO(batch-verify): two ways would let the ledger batch and stay
+    /// deterministic. The validity rules of ZIP 215 (implemented by the
+    /// `ed25519-zebra` crate) use the cofactored equation, under which a
+    /// batch accepts exactly the signatures that one-by-one checks accept;
+    /// adopting them changes which signatures are valid (it accepts some
+    /// that `verify_strict` refuses) and needs weak owner keys refused when
+    /// accounts open. Or signatures over a prime-order group (ristretto255,
+    /// as in sr25519), which has no torsion at all.
     ///
     /// The verdicts go into `results`, a buffer the ledger keeps between
     /// batches so that verifying allocates nothing in steady state.
