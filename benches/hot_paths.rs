@@ -77,6 +77,22 @@ fn demurrage(c: &mut Criterion) {
     group.bench_function("no_step_elapsed", |b| {
         b.iter(|| demurrage.melt_steps(black_box(123_456), black_box(0)))
     });
+    // 10^27 minor units, a tenth of the largest amount: the excess needs
+    // both 64-bit halves, and a Decimal product of it needed rescaling.
+    group.bench_function("melt_3_steps_large_balance", |b| {
+        b.iter(|| demurrage.melt_steps(black_box(10_i128.pow(27) + 123_456), black_box(3)))
+    });
+
+    // The slow case of a cached factor: 2% per whole-period step, 4 steps,
+    // keeps exactly 0.98^4 = 0.92236816, so an excess of 10^8 minor units
+    // over the allowance of 5,000 keeps the whole number 92,236,816, and
+    // rounding it down is decided by exact division, not by the
+    // fixed-point product.
+    let whole_period = DemurrageSpec { step: Period::parse("90d").expect("step"), ..spec };
+    let whole_period = Demurrage::compile("rules[0]", &whole_period).expect("demurrage compiles");
+    group.bench_function("melt_4_steps_exact_integer", |b| {
+        b.iter(|| whole_period.melt_steps(black_box(100_005_000), black_box(4)))
+    });
     group.finish();
 }
 

@@ -26,11 +26,20 @@
 //! `f^k` is computed in `rust_decimal` (28 significant digits) as a
 //! product of precomputed `f^(2^i)`, always in the same order, so every
 //! machine gets the same bits. A factor smaller than 10^-28 counts as zero:
-//! everything above the allowance has melted by then. The new balance is
-//! rounded to whole minor units once, by the rule's [`MeltRounding`] (down
-//! by default), and the melted amount is exactly the old balance minus the
-//! new one, so nothing is created or lost: the ledger credits it to the
-//! destination account or records it as burned.
+//! everything above the allowance has melted by then. Writing that factor
+//! as its mantissa over a power of ten, `m / 10^s`, the kept excess is
+//!
+//! ```text
+//! floor(excess * m / 10^s)                           (rounding down)
+//! floor(excess * m / 10^s + 1/2)                     (to nearest, halves up)
+//! ```
+//!
+//! the exact product of the whole excess and the factor, rounded once by the
+//! rule's [`MeltRounding`] (down by default). It is computed in integers,
+//! not by a `Decimal` multiplication, which would first round the product to
+//! 28 digits and so round twice. The melted amount is exactly the old
+//! balance minus the new one, so nothing is created or lost: the ledger
+//! credits it to the destination account or records it as burned.
 //!
 //! # Does it matter how often an account is touched?
 //!
@@ -50,27 +59,49 @@
 //! - `f^k` for the first [`CACHED_STEPS`] step counts (most touches are a
 //!   few days apart) is computed once, by the same product of powers in the
 //!   same order as for any other `k`, and looked up afterwards;
-//! - the final rounding to whole minor units is integer division of the
-//!   product's mantissa by its power of ten, which is by definition what
-//!   rounding the decimal towards zero (or to nearest, halves away from
-//!   zero) gives, without `rust_decimal`'s general rescaling.
+//! - each cached factor also keeps its binary fixed-point form
+//!   `F = floor(f^k * 2^128)`, and the kept excess is read off the 256-bit
+//!   product `excess * F` (plus `2^127` when rounding to nearest) as its
+//!   top 128 bits: four 64-bit multiplications and no division. `F` is
+//!   short of the exact `f^k * 2^128` by less than one, so that product is
+//!   short of the exact one by less than `excess` units in its low 128
+//!   bits. When those low bits are at least `excess` below `2^128`, the
+//!   shortfall cannot carry into the top bits, and they are the exact
+//!   answer.
+//!
+//! Otherwise the exact product lies within `excess * 2^-128` of a whole
+//! number (a random balance lands there with odds of about
+//! `excess / 2^128`; a product that is exactly whole, or exactly a half
+//! when rounding to nearest, nearly always does). Then, and for factors
+//! outside the cache, `excess * m` is formed in four 64-bit limbs and
+//! divided by `10^s` exactly, in at most two long divisions by powers of ten
+//! below 2^64.
 
 use opencoin_core::spec::{DemurrageSpec, MeltDestination, MeltRounding};
 use opencoin_core::{Amount, SpecError, Timestamp};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
 /// Powers `f^(2^i)` kept for `i` in `0..POWERS`, enough for any `u64` count
 /// of steps.
 const POWERS: usize = 64;
 
 /// Step counts whose factor is kept ready: `f^k` for `k` below this is a
-/// lookup. 1,024 factors take 16 KiB and cover almost three years of daily
-/// steps, or about 17 hours of steps of a minute.
+/// lookup. 1,024 factors, each with its fixed-point form, take 48 KiB and
+/// cover almost three years of daily steps, or about 17 hours of steps of a
+/// minute.
 pub const CACHED_STEPS: usize = 1_024;
 
+/// The largest scale of a `Decimal`: factors are `m / 10^s` with `s` at
+/// most this.
+const SCALE_MAX: usize = Decimal::MAX_SCALE as usize;
+
+/// The largest number of decimal digits a division by a power of ten that
+/// fits 64 bits can take at once: 10^19 < 2^64 < 10^20.
+const DIGITS_PER_DIVISION: usize = 19;
+
 /// Powers of ten up to 10^28, the largest scale of a `Decimal`.
-const POWERS_OF_TEN: [u128; 29] = {
-    let mut powers = [1_u128; 29];
+const POWERS_OF_TEN: [u128; SCALE_MAX + 1] = {
+    let mut powers = [1_u128; SCALE_MAX + 1];
     let mut index = 1;
     while index < powers.len() {
         powers[index] = powers[index - 1] * 10;
@@ -78,6 +109,21 @@ const POWERS_OF_TEN: [u128; 29] = {
     }
     powers
 };
+
+// A factor's scale is split into at most two divisions by powers of ten
+// that fit 64 bits.
+const _: () = assert!(SCALE_MAX <= 2 * DIGITS_PER_DIVISION);
+const _: () = assert!(POWERS_OF_TEN[DIGITS_PER_DIVISION] <= u64::MAX as u128);
+
+/// A cached factor `f^k` in the two forms the melt uses.
+#[derive(Debug, Clone, Copy)]
+struct CachedFactor {
+    /// `f^k` as [`Demurrage::factor_from_powers`] computes it: the
+    /// definition.
+    decimal: Decimal,
+    /// `floor(f^k * 2^128)`, when `f^k` is below one (every `k` but zero).
+    fixed_point: Option<u128>,
+}
 
 /// A demurrage rule ready to apply.
 #[derive(Debug, Clone)]
@@ -87,7 +133,7 @@ pub struct Demurrage {
     factor_powers: [Decimal; POWERS],
     /// `f^k` for `k` in `0..CACHED_STEPS`, each equal to what
     /// [`Demurrage::factor_from_powers`] computes.
-    cached_factors: Box<[Decimal]>,
+    cached_factors: Box<[CachedFactor]>,
     free_allowance: i128,
     rounding: MeltRounding,
     destination: MeltDestination,
@@ -150,8 +196,12 @@ impl Demurrage {
             rounding: spec.rounding,
             destination: spec.destination,
         };
-        demurrage.cached_factors =
-            (0..CACHED_STEPS as u64).map(|steps| demurrage.factor_from_powers(steps)).collect();
+        demurrage.cached_factors = (0..CACHED_STEPS as u64)
+            .map(|steps| {
+                let decimal = demurrage.factor_from_powers(steps);
+                CachedFactor { decimal, fixed_point: fixed_point(decimal) }
+            })
+            .collect();
         Ok(demurrage)
     }
 
@@ -180,7 +230,7 @@ impl Demurrage {
     pub fn factor(&self, steps: u64) -> Decimal {
         let cached = usize::try_from(steps).ok().and_then(|steps| self.cached_factors.get(steps));
         match cached {
-            Some(factor) => *factor,
+            Some(factor) => factor.decimal,
             None => self.factor_from_powers(steps),
         }
     }
@@ -208,20 +258,27 @@ impl Demurrage {
         if steps == 0 || balance <= self.free_allowance {
             return unchanged;
         }
-
-        // The excess is below 2 * 10^28 and the ledger keeps balances within
-        // 10^28 - 1, so it fits a Decimal; if it ever did not, not melting is
-        // the conservative answer.
-        let excess = balance - self.free_allowance;
-        let Ok(excess_decimal) = Decimal::try_from_i128_with_scale(excess, 0) else {
+        // Only an allowance built in code, below zero, could make this
+        // overflow; not melting is the conservative answer then.
+        let Some(excess) = balance.checked_sub(self.free_allowance) else {
             return unchanged;
         };
-        let kept = excess_decimal.checked_mul(self.factor(steps)).unwrap_or(Decimal::ZERO);
-        let kept = round_to_whole(kept, self.rounding).clamp(0, excess);
 
-        let new_balance = self.free_allowance + kept;
-        debug_assert!(new_balance <= balance);
-        Melt { balance: new_balance, melted: balance - new_balance }
+        let unsigned_excess = excess.unsigned_abs();
+        let cached = usize::try_from(steps).ok().and_then(|steps| self.cached_factors.get(steps));
+        let kept = match cached {
+            Some(&CachedFactor { decimal, fixed_point: Some(fixed_point) }) => {
+                kept_by_fixed_point(unsigned_excess, fixed_point, self.rounding)
+                    .unwrap_or_else(|| kept_exactly(unsigned_excess, decimal, self.rounding))
+            }
+            Some(&CachedFactor { decimal, fixed_point: None }) => {
+                kept_exactly(unsigned_excess, decimal, self.rounding)
+            }
+            None => kept_exactly(unsigned_excess, self.factor_from_powers(steps), self.rounding),
+        };
+        let kept = i128::try_from(kept).unwrap_or(i128::MAX).clamp(0, excess);
+
+        Melt { balance: self.free_allowance + kept, melted: excess - kept }
     }
 
     /// Melts an [`Amount`] from `from` to `to`, returning the new balance and
@@ -237,40 +294,146 @@ impl Demurrage {
     }
 }
 
-/// Rounds a non-negative decimal to a whole number, towards zero or to
-/// nearest with halves away from zero: the quotient of its mantissa by
-/// 10^scale, plus one when the remainder is at least half of 10^scale.
-/// Equal by definition to `round_dp_with_strategy(0, ..)` with `ToZero` or
-/// `MidpointAwayFromZero` (checked against it in the tests), at the cost
-/// of one integer division.
-fn round_to_whole(value: Decimal, rounding: MeltRounding) -> i128 {
-    let mantissa = value.mantissa().unsigned_abs();
-    let Some(&divisor) = POWERS_OF_TEN.get(value.scale() as usize) else {
-        // A Decimal's scale never exceeds 28; fall back to the general
-        // rounding if that ever changed.
-        return round_with_rust_decimal(value, rounding);
-    };
-    let (quotient, remainder) = (mantissa / divisor, mantissa % divisor);
-    let up = rounding == MeltRounding::Nearest && remainder >= divisor - remainder;
-    let whole = i128::try_from(quotient + u128::from(up)).unwrap_or(i128::MAX);
-    if value.is_sign_negative() { -whole } else { whole }
+/// `floor(factor * 2^128)` for a factor in `[0, 1)`, by binary long
+/// division of `m * 2^128` by `10^s`; `None` for a factor that is negative,
+/// at least one, or (impossibly) of a scale above 28.
+fn fixed_point(factor: Decimal) -> Option<u128> {
+    let mantissa = u128::try_from(factor.mantissa()).ok()?;
+    let divisor = *POWERS_OF_TEN.get(factor.scale() as usize)?;
+    if mantissa >= divisor {
+        return None;
+    }
+
+    // Each round doubles the remainder and takes out the divisor once if it
+    // fits, which yields the next bit of the quotient. The remainder stays
+    // below the divisor (below 2^94), so doubling it cannot overflow.
+    let mut remainder = mantissa;
+    let mut quotient = 0_u128;
+    for _ in 0..128 {
+        remainder <<= 1;
+        quotient <<= 1;
+        if remainder >= divisor {
+            remainder -= divisor;
+            quotient |= 1;
+        }
+    }
+    Some(quotient)
 }
 
-/// The general rounding, kept as the reference for [`round_to_whole`].
-fn round_with_rust_decimal(value: Decimal, rounding: MeltRounding) -> i128 {
-    let strategy = match rounding {
-        MeltRounding::Down => RoundingStrategy::ToZero,
-        MeltRounding::Nearest => RoundingStrategy::MidpointAwayFromZero,
+/// The kept excess from a factor's fixed-point form `fixed_point =
+/// floor(f^k * 2^128)` (see the module's `# Speed`), or `None` when the
+/// product lies too close below a rounding boundary for the fixed point to
+/// decide, and the caller must use [`kept_exactly`].
+fn kept_by_fixed_point(excess: u128, fixed_point: u128, rounding: MeltRounding) -> Option<u128> {
+    let (whole, fraction) = multiply_wide(excess, fixed_point);
+
+    // Rounding to nearest with halves away from zero is, for a value that
+    // is not negative, flooring after adding one half.
+    let half = match rounding {
+        MeltRounding::Down => 0,
+        MeltRounding::Nearest => 1 << 127,
     };
-    let mut rounded = value.round_dp_with_strategy(0, strategy);
-    rounded.rescale(0);
-    rounded.mantissa()
+    let (fraction, carry) = fraction.overflowing_add(half);
+    // For an excess below 2^127, as from any `i128`, the whole part is
+    // below 2^127 and this cannot overflow.
+    let whole = whole.checked_add(u128::from(carry))?;
+
+    // The exact product is `excess * fixed_point` plus less than `excess`
+    // units of 2^-128 (the fixed point is short by less than one). If that
+    // many units fit above `fraction` without reaching 2^128, the exact
+    // product has the same whole part.
+    let room_below_next_whole = u128::MAX - fraction;
+    (room_below_next_whole >= excess.saturating_sub(1)).then_some(whole)
+}
+
+/// The kept excess `excess * m / 10^s` for `factor = m / 10^s`, rounded
+/// once by `rounding`, computed exactly: the product in four 64-bit limbs,
+/// divided by `10^s` in at most two long divisions. Saturates at
+/// `u128::MAX` for a quotient that does not fit, which only a factor above
+/// one could give. Factors are never negative; the mantissa's sign is
+/// ignored. A factor of a scale above 28, which `rust_decimal` never
+/// produces, keeps the whole excess.
+fn kept_exactly(excess: u128, factor: Decimal, rounding: MeltRounding) -> u128 {
+    let scale = factor.scale() as usize;
+    let Some(&divisor) = POWERS_OF_TEN.get(scale) else {
+        return excess;
+    };
+    let mantissa = factor.mantissa().unsigned_abs();
+
+    let (high, low) = multiply_wide(excess, mantissa);
+    // Least significant limb first; the casts keep the low 64 bits.
+    let mut limbs = [low as u64, (low >> 64) as u64, high as u64, (high >> 64) as u64];
+
+    // 10^s = first * second with both factors below 2^64. Dividing by one
+    // and then the other floors like dividing by their product, and the
+    // remainders combine as `second_remainder * first + first_remainder`.
+    let first_digits = scale.min(DIGITS_PER_DIVISION);
+    let first = POWERS_OF_TEN[first_digits] as u64;
+    let second = POWERS_OF_TEN[scale - first_digits] as u64;
+    let first_remainder = divide_limbs(&mut limbs, first);
+    let second_remainder = divide_limbs(&mut limbs, second);
+    let remainder = u128::from(second_remainder) * u128::from(first) + u128::from(first_remainder);
+
+    let [quotient_low, quotient_high, quotient_over, quotient_top] = limbs;
+    let quotient = if quotient_over == 0 && quotient_top == 0 {
+        (u128::from(quotient_high) << 64) | u128::from(quotient_low)
+    } else {
+        u128::MAX
+    };
+    let up = rounding == MeltRounding::Nearest && remainder >= divisor - remainder;
+    quotient.saturating_add(u128::from(up))
+}
+
+/// The full product `a * b` as `(high, low)` 128-bit halves.
+fn multiply_wide(a: u128, b: u128) -> (u128, u128) {
+    const LOW_64: u128 = u64::MAX as u128;
+    let (a_low, a_high) = (a & LOW_64, a >> 64);
+    let (b_low, b_high) = (b & LOW_64, b >> 64);
+
+    // Four partial products of 64-bit halves, each below 2^128.
+    let low_low = a_low * b_low;
+    let low_high = a_low * b_high;
+    let high_low = a_high * b_low;
+    let high_high = a_high * b_high;
+
+    // Bits 64..128 of the sum, with their carry into bit 128 and above;
+    // three terms below 2^64 each cannot overflow.
+    let middle = (low_low >> 64) + (low_high & LOW_64) + (high_low & LOW_64);
+    let low = (low_low & LOW_64) | (middle << 64);
+    let high = high_high + (low_high >> 64) + (high_low >> 64) + (middle >> 64);
+    (high, low)
+}
+
+/// Divides the little-endian limbs in place by `divisor` (not zero) and
+/// returns the remainder. Long division, most significant limb first: the
+/// running remainder stays below the divisor, so each partial dividend is
+/// below `2^64 * divisor` and each quotient limb fits 64 bits.
+fn divide_limbs(limbs: &mut [u64; 4], divisor: u64) -> u64 {
+    if divisor == 1 {
+        return 0;
+    }
+    let divisor = u128::from(divisor);
+    let mut remainder = 0_u128;
+    for limb in limbs.iter_mut().rev() {
+        // Leading zero limbs stay zero; skipping them saves a division each.
+        if remainder == 0 && *limb == 0 {
+            continue;
+        }
+        let partial = (remainder << 64) | u128::from(*limb);
+        let quotient = partial / divisor;
+        // One 128-bit division rather than a second one for `%`.
+        remainder = partial - quotient * divisor;
+        *limb = quotient as u64;
+    }
+    remainder as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use opencoin_core::Period;
+    use proptest::strategy::Strategy;
+    use rust_decimal::RoundingStrategy;
 
     fn rule(
         rate: &str,
@@ -356,11 +519,88 @@ mod tests {
     }
 
     #[test]
-    fn integer_rounding_equals_rust_decimal_rounding() {
+    fn cached_fixed_points_bracket_their_factors() {
+        // floor(f^k * 2^128) means F * 10^s <= m * 2^128 < (F + 1) * 10^s,
+        // with m * 2^128 being (m, 0) as (high, low) halves.
+        let demurrage = rule("0.07", "1y", "1d", 0, MeltRounding::Down);
+        for (steps, cached) in demurrage.cached_factors.iter().enumerate().skip(1) {
+            let fixed_point = cached.fixed_point.unwrap();
+            let divisor = POWERS_OF_TEN[cached.decimal.scale() as usize];
+            let exact = (cached.decimal.mantissa().unsigned_abs(), 0);
+            let below = multiply_wide(fixed_point, divisor);
+            let (low, carry) = below.1.overflowing_add(divisor);
+            let above = (below.0 + u128::from(carry), low);
+            assert!(below <= exact && exact < above, "steps {steps}");
+        }
+        // f^0 = 1 has no fixed-point form below 2^128; it never melts.
+        assert_eq!(demurrage.cached_factors[0].fixed_point, None);
+    }
+
+    #[test]
+    fn fixed_points_by_hand() {
+        // 0.5 * 2^128 = 2^127 and 0.25 * 2^128 = 2^126 exactly; 0.1 * 2^128
+        // = 34028236692093846346337460743176821145.6, floored.
+        assert_eq!(fixed_point(Decimal::new(5, 1)), Some(1 << 127));
+        assert_eq!(fixed_point(Decimal::new(25, 2)), Some(1 << 126));
+        assert_eq!(
+            fixed_point(Decimal::new(1, 1)),
+            Some(34_028_236_692_093_846_346_337_460_743_176_821_145)
+        );
+        assert_eq!(fixed_point(Decimal::ZERO), Some(0));
+        assert_eq!(fixed_point(Decimal::ONE), None);
+        assert_eq!(fixed_point(Decimal::new(-5, 1)), None);
+    }
+
+    #[test]
+    fn exact_products_are_left_to_exact_division() {
+        // 0.98^4 = 0.92236816 = 5764801 / 6250000 exactly. Its fixed point
+        // is short of the exact value, so a product that is exactly whole
+        // comes out a hair below the whole number, and the fixed point must
+        // decline to round it down; rounding to nearest is far from a half
+        // there and decided directly. 10^8 * 0.92236816 = 92236816 and
+        // 12_500_000 * 0.92236816 = 92236816 / 8 = 11529602.
+        let factor = Decimal::new(92_236_816, 8);
+        let fixed = fixed_point(factor).unwrap();
+        for (excess, kept) in [(100_000_000, 92_236_816), (12_500_000, 11_529_602)] {
+            assert_eq!(kept_by_fixed_point(excess, fixed, MeltRounding::Down), None);
+            assert_eq!(kept_by_fixed_point(excess, fixed, MeltRounding::Nearest), Some(kept));
+            for rounding in [MeltRounding::Down, MeltRounding::Nearest] {
+                assert_eq!(kept_exactly(excess, factor, rounding), kept, "{excess} {rounding:?}");
+            }
+        }
+
+        // 3_125_000 * 0.92236816 = 92236816 / 32 = 2882400.5 exactly: a half
+        // is the boundary when rounding to nearest (up to 2882401), and an
+        // easy case when rounding down (2882400).
+        assert_eq!(kept_by_fixed_point(3_125_000, fixed, MeltRounding::Nearest), None);
+        assert_eq!(kept_exactly(3_125_000, factor, MeltRounding::Nearest), 2_882_401);
+        assert_eq!(kept_by_fixed_point(3_125_000, fixed, MeltRounding::Down), Some(2_882_400));
+        assert_eq!(kept_exactly(3_125_000, factor, MeltRounding::Down), 2_882_400);
+
+        // 0.5 is exact in binary, so its fixed point decides halves itself:
+        // 3 * 0.5 = 1.5, down 1, nearest 2.
+        let half = fixed_point(Decimal::new(5, 1)).unwrap();
+        assert_eq!(kept_by_fixed_point(3, half, MeltRounding::Down), Some(1));
+        assert_eq!(kept_by_fixed_point(3, half, MeltRounding::Nearest), Some(2));
+    }
+
+    #[test]
+    fn multiply_wide_by_hand() {
+        // (2^128 - 1)^2 = 2^256 - 2^129 + 1: high 2^128 - 2, low 1.
+        assert_eq!(multiply_wide(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
+        // (2^64 + 1) * (2^64 - 1) = 2^128 - 1.
+        assert_eq!(multiply_wide((1 << 64) + 1, (1 << 64) - 1), (0, u128::MAX));
+        // 2^127 * 6 = 3 * 2^128.
+        assert_eq!(multiply_wide(1 << 127, 6), (3, 0));
+    }
+
+    #[test]
+    fn exact_rounding_equals_rust_decimal_rounding() {
         // Values around every kind of boundary: exact integers, halves,
-        // just below and above halves, at several scales, and products of
-        // real factors with large excesses.
-        let mut values: Vec<Decimal> = [
+        // just below and above halves, at several scales. With an excess of
+        // one the kept excess is the value itself rounded, which
+        // rust_decimal's own rounding gives independently.
+        let values = [
             "0",
             "1",
             "4.5",
@@ -373,44 +613,95 @@ mod tests {
             "79228162514264337593543950335",
             "7.9228162514264337593543950335",
             "0.0000000000000000000000000001",
-        ]
-        .iter()
-        .map(|text| text.parse().unwrap())
-        .collect();
-        let demurrage = rule("0.07", "1y", "1d", 0, MeltRounding::Down);
-        for excess in [1_i128, 5, 99, 12_345, 10_i128.pow(18), 10_i128.pow(27)] {
-            for steps in [1, 2, 3, 90, 365, 1_000, 5_000] {
-                let excess = Decimal::try_from_i128_with_scale(excess, 0).unwrap();
-                values.push(excess.checked_mul(demurrage.factor(steps)).unwrap());
-            }
-        }
+            "0.9999999999999999999999999999",
+        ];
         for value in values {
+            let value: Decimal = value.parse().unwrap();
             for rounding in [MeltRounding::Down, MeltRounding::Nearest] {
                 assert_eq!(
-                    round_to_whole(value, rounding),
-                    round_with_rust_decimal(value, rounding),
+                    kept_exactly(1, value, rounding),
+                    rounded_by_rust_decimal(value, rounding),
                     "{value} rounded {rounding:?}"
                 );
             }
         }
     }
 
+    /// The reference rounding: `rust_decimal`'s own, to a whole number.
+    fn rounded_by_rust_decimal(value: Decimal, rounding: MeltRounding) -> u128 {
+        let strategy = match rounding {
+            MeltRounding::Down => RoundingStrategy::ToZero,
+            MeltRounding::Nearest => RoundingStrategy::MidpointAwayFromZero,
+        };
+        let mut rounded = value.round_dp_with_strategy(0, strategy);
+        rounded.rescale(0);
+        rounded.mantissa().unsigned_abs()
+    }
+
     proptest::proptest! {
-        /// Any non-negative decimal (any 96-bit mantissa, any scale) rounds
-        /// the same through the integer path as through rust_decimal.
+        /// Whenever `excess * m` fits a `Decimal` mantissa, rust_decimal
+        /// holds the product `excess * m / 10^s` exactly, and its rounding
+        /// to a whole number must equal the exact division's. The excess is
+        /// drawn up to the largest that keeps the product below 2^96.
         #[test]
-        fn integer_rounding_equals_rust_decimal_on_any_decimal(
-            low in proptest::prelude::any::<u64>(),
-            high in 0_u32..=u32::MAX,
+        fn exact_rounding_equals_rust_decimal_on_exact_products(
+            (mantissa, excess) in proptest::prop_oneof![
+                proptest::prelude::Just(1_u128),
+                proptest::prelude::Just(5),
+                0_u128..=1_000,
+                0_u128..(1 << 96),
+            ]
+            .prop_flat_map(|mantissa| {
+                let excess_max = ((1 << 96) - 1) / mantissa.max(1);
+                let excess = proptest::prop_oneof![
+                    proptest::prelude::Just(1_u128),
+                    proptest::prelude::Just(excess_max),
+                    1..=excess_max.min(1_000),
+                    1..=excess_max,
+                ];
+                (proptest::prelude::Just(mantissa), excess)
+            }),
             scale in 0_u32..=28,
         ) {
-            let mantissa = i128::from(low) | (i128::from(high) << 64);
-            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            let factor = Decimal::from_i128_with_scale(i128::try_from(mantissa).unwrap(), scale);
+            let product = i128::try_from(mantissa * excess).unwrap();
+            let value = Decimal::from_i128_with_scale(product, scale);
             for rounding in [MeltRounding::Down, MeltRounding::Nearest] {
                 proptest::prop_assert_eq!(
-                    round_to_whole(value, rounding),
-                    round_with_rust_decimal(value, rounding)
+                    kept_exactly(excess, factor, rounding),
+                    rounded_by_rust_decimal(value, rounding)
                 );
+            }
+        }
+
+        /// The fixed point either declines or agrees with exact division,
+        /// for any factor below one and any excess an `i128` can hold.
+        #[test]
+        fn fixed_point_declines_or_agrees_with_exact_division(
+            mantissa in proptest::prop_oneof![
+                proptest::prelude::Just(1_u128),
+                proptest::prelude::Just(5),
+                proptest::prelude::Just(98),
+                0_u128..(1 << 96),
+            ],
+            scale in 1_u32..=28,
+            excess in proptest::prop_oneof![
+                proptest::prelude::Just(1_u128),
+                proptest::prelude::Just(u128::from(u64::MAX)),
+                proptest::prelude::Just(2 * 10_u128.pow(28) - 1),
+                proptest::prelude::Just(i128::MAX.unsigned_abs()),
+                1_u128..=1_000,
+                1_u128..(1 << 96),
+                1_u128..(1 << 127),
+            ],
+        ) {
+            let mantissa = mantissa % POWERS_OF_TEN[scale as usize];
+            let factor = Decimal::from_i128_with_scale(i128::try_from(mantissa).unwrap(), scale);
+            let fixed_point = fixed_point(factor).unwrap();
+            for rounding in [MeltRounding::Down, MeltRounding::Nearest] {
+                if let Some(kept) = kept_by_fixed_point(excess, fixed_point, rounding) {
+                    proptest::prop_assert_eq!(kept, kept_exactly(excess, factor, rounding));
+                }
             }
         }
     }

@@ -6,14 +6,19 @@
 //! allowance and negative balances never move, step counts on the epoch grid
 //! add up, touching an account often costs at most one minor unit per
 //! intermediate touch, and the 28-digit result agrees with an exact rational
-//! computation done here with big integers. A table of cases computed
+//! computation done here with big integers. The kept excess is also checked
+//! to be exactly `excess * m / 10^s` for the library's own 28-digit factor
+//! `m / 10^s`, rounded once, on products built to land exactly on a whole
+//! number or a half or one unit beside. A table of cases computed
 //! independently with Python's `decimal` module pins concrete values.
 //!
 //! Strategies lean on the edges: balances 0, 1, the allowance and one unit
 //! either side of it, 10^18 and the largest amount; step counts 0, 1 and
 //! huge; rates of 0.01% and 99%; steps from a minute over a year (525,600
-//! per period) to the whole period. Case counts follow proptest's default
-//! (256) and `PROPTEST_CASES`.
+//! per period) to the whole period; excesses of 1, around 2^64 and just
+//! under 2 * 10^28; factors with short decimal forms (0.5, 0.25, 0.98, 0.9)
+//! whose products are often whole or half. Case counts follow proptest's
+//! default (256) and `PROPTEST_CASES`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -334,6 +339,169 @@ proptest! {
     }
 }
 
+/// Excesses up to here (exclusive) are the range the library promises an
+/// exact single rounding for: twice the largest amount.
+const EXCESS_LIMIT: u128 = 2 * 10_u128.pow(28);
+
+/// A design with a factor of few decimal digits, so that products often
+/// land exactly on whole numbers and halves (50%, 75%, 2% and 10% per
+/// whole-period step keep 0.5, 0.25, 0.98 and 0.9), or any design.
+fn design_with_short_factors() -> impl Strategy<Value = Design> {
+    let short = (select(&[5_000_u64, 7_500, 200, 1_000][..]), allowance(), rounding()).prop_map(
+        |(rate_basis_points, allowance, rounding)| Design {
+            rate_basis_points,
+            period: "1d",
+            step: "1d",
+            allowance,
+            rounding,
+        },
+    );
+    prop_oneof![short, design()]
+}
+
+/// Step counts inside the library's factor cache and past it.
+fn cached_and_uncached_steps() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        Just(0_u64),
+        Just(1),
+        Just(2),
+        Just(3),
+        Just(1_023),
+        Just(1_024),
+        Just(1_025),
+        1..1_024_u64,
+        1_024..=100_000_u64,
+        any::<u64>(),
+    ]
+}
+
+/// How the excess is chosen. With the factor `m / 10^s = p / q` in lowest
+/// terms, `excess * p / q` is whole when `q` divides the excess, and is a
+/// half when `q` is even and the excess is an odd multiple of `q / 2` (then
+/// `p` is odd).
+#[derive(Debug, Clone, Copy)]
+enum ExcessShape {
+    /// This excess, as drawn.
+    Drawn(u128),
+    /// `multiple * q + offset`: a whole product, or one unit of excess
+    /// beside one.
+    Whole { multiple: u128, offset: i8 },
+    /// `multiple * q + q / 2 + offset`: a half product (for an even `q`),
+    /// or one unit of excess beside one.
+    Half { multiple: u128, offset: i8 },
+}
+
+fn excess_shape() -> impl Strategy<Value = ExcessShape> {
+    let two_to_64 = 1_u128 << 64;
+    let drawn = prop_oneof![
+        Just(1_u128),
+        1..=1_000_u128,
+        two_to_64 - 1_000..=two_to_64 + 1_000,
+        EXCESS_LIMIT - 1_000..EXCESS_LIMIT,
+        Just(EXCESS_LIMIT - 1),
+        1..EXCESS_LIMIT,
+    ];
+    let multiple = || prop_oneof![Just(1_u128), 0..=1_000_u128, any::<u128>()];
+    prop_oneof![
+        drawn.prop_map(ExcessShape::Drawn),
+        (multiple(), -1..=1_i8)
+            .prop_map(|(multiple, offset)| ExcessShape::Whole { multiple, offset }),
+        (multiple(), -1..=1_i8)
+            .prop_map(|(multiple, offset)| ExcessShape::Half { multiple, offset }),
+    ]
+}
+
+fn greatest_common_divisor(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+proptest! {
+    /// The kept excess is `excess * m / 10^s` for the library's factor
+    /// `m / 10^s`, floored or rounded half up, with nothing lost to an
+    /// intermediate rounding of the product. The reference divides by ten
+    /// digit by digit in 32-bit limbs; for products built to be exactly
+    /// whole or half, the expected value is also written down directly.
+    #[test]
+    fn kept_excess_is_the_exact_product_rounded_once(
+        design in design_with_short_factors(),
+        steps in cached_and_uncached_steps(),
+        shape in excess_shape(),
+    ) {
+        let demurrage = design.compile();
+        let factor = demurrage.factor(steps);
+        let mantissa = factor.mantissa().unsigned_abs();
+        let scale = factor.scale();
+        let power_of_ten = 10_u128.pow(scale);
+        let common = greatest_common_divisor(mantissa, power_of_ten);
+        let (reduced_numerator, reduced_denominator) =
+            (mantissa / common, power_of_ten / common);
+
+        let multiples_in_range = (EXCESS_LIMIT - 1) / reduced_denominator + 1;
+        let (base, offset) = match shape {
+            ExcessShape::Drawn(excess) => (excess, 0),
+            ExcessShape::Whole { multiple, offset } => {
+                (multiple % multiples_in_range * reduced_denominator, offset)
+            }
+            ExcessShape::Half { multiple, offset } => (
+                multiple % multiples_in_range * reduced_denominator + reduced_denominator / 2,
+                offset,
+            ),
+        };
+        let excess = base.saturating_add_signed(offset.into()).clamp(1, EXCESS_LIMIT - 1);
+
+        let (down, nearest) = exact_kept(excess, mantissa, scale);
+        let expected = match design.rounding {
+            MeltRounding::Down => down,
+            MeltRounding::Nearest => nearest,
+        };
+        // The reference itself, on the constructed cases: p / q times a
+        // multiple of q is that multiple of p; an odd multiple of q / 2
+        // gives the half (k * p) / 2 with k * p odd.
+        if excess == base {
+            let whole_units = excess / reduced_denominator * reduced_numerator;
+            match shape {
+                ExcessShape::Whole { .. } => {
+                    prop_assert_eq!((down, nearest), (whole_units, whole_units));
+                }
+                ExcessShape::Half { .. } if reduced_denominator % 2 == 0 => {
+                    let halves = excess / (reduced_denominator / 2) * reduced_numerator;
+                    prop_assert_eq!((down, nearest), (halves / 2, halves / 2 + 1));
+                }
+                _ => {}
+            }
+        }
+
+        let excess = i128::try_from(excess).unwrap();
+        let expected = i128::try_from(expected).unwrap();
+        let balance = design.allowance + excess;
+        let melt = demurrage.melt_steps(balance, steps);
+        prop_assert_eq!(
+            melt,
+            Melt { balance: design.allowance + expected, melted: excess - expected },
+            "{:?}: excess {} times {} over {} steps", design, excess, factor, steps
+        );
+    }
+}
+
+/// The excess kept by the factor `mantissa / 10^scale`, exactly: rounded
+/// down and rounded to nearest with halves up. Built from
+/// `floor(10 * excess * mantissa / 10^scale)`, one digit more than needed:
+/// its last digit is five or more exactly when the fraction is at least
+/// one half.
+fn exact_kept(excess: u128, mantissa: u128, scale: u32) -> (u128, u128) {
+    let mut value = Natural::from_u128(excess).times(&Natural::from_u128(mantissa));
+    value.multiply_by(10);
+    for _ in 0..scale {
+        value.divide_by(10);
+    }
+    let with_one_digit_more = value.to_u128();
+    let down = with_one_digit_more / 10;
+    (down, down + u128::from(with_one_digit_more % 10 >= 5))
+}
+
 const BILLION: u128 = 1_000_000_000;
 
 /// `floor(10^9 * excess * (numerator / denominator)^steps)`, exactly.
@@ -383,6 +551,25 @@ impl Natural {
         }
     }
 
+    /// The product of two naturals, by schoolbook multiplication of limbs.
+    fn times(&self, other: &Natural) -> Natural {
+        let mut limbs = vec![0_u32; self.0.len() + other.0.len()];
+        for (i, &left) in self.0.iter().enumerate() {
+            let mut carry: u64 = 0;
+            for (j, &right) in other.0.iter().enumerate() {
+                // At most (2^32 - 1)^2 + 2 * (2^32 - 1) = 2^64 - 1.
+                let sum = u64::from(left) * u64::from(right) + u64::from(limbs[i + j]) + carry;
+                limbs[i + j] = u32::try_from(sum & 0xFFFF_FFFF).unwrap();
+                carry = sum >> 32;
+            }
+            limbs[i + other.0.len()] = u32::try_from(carry).unwrap();
+        }
+        while limbs.last() == Some(&0) {
+            limbs.pop();
+        }
+        Natural(limbs)
+    }
+
     /// Divides in place, dropping the remainder (a floor).
     fn divide_by(&mut self, divisor: u64) {
         let mut remainder: u128 = 0;
@@ -414,6 +601,21 @@ fn exact_reference_matches_hand_values() {
 
     // 100000 * 0.98^4 = 92236.816 exactly.
     assert_eq!(exact_floor_scaled(100_000, 9_800, 10_000, 4), 92_236_816_000_000);
+
+    // (down, nearest) of excess * mantissa / 10^scale:
+    // 5 * 0.9 = 4.5; 3 * 0.25 = 0.75; 100000 * 0.92236816 = 92236.816;
+    // 10^8 * 0.92236816 = 92236816 exactly; 7 * 1 = 7;
+    // (2 * 10^28 - 1) * 0.9999999999999999999999999999
+    //   = 19999999999999999999999999997.0000000000000000000000000001.
+    assert_eq!(exact_kept(5, 9, 1), (4, 5));
+    assert_eq!(exact_kept(3, 25, 2), (0, 1));
+    assert_eq!(exact_kept(100_000, 92_236_816, 8), (92_236, 92_237));
+    assert_eq!(exact_kept(100_000_000, 92_236_816, 8), (92_236_816, 92_236_816));
+    assert_eq!(exact_kept(7, 1, 0), (7, 7));
+    let nines = 10_u128.pow(28) - 1;
+    let below_limit = 2 * 10_u128.pow(28) - 1;
+    let kept = 2 * 10_u128.pow(28) - 3;
+    assert_eq!(exact_kept(below_limit, nines, 28), (kept, kept));
 }
 
 /// Compiles a demurrage rule from a whole currency file, the way a
