@@ -7,7 +7,8 @@
 //!   JSON file and validated field by field ([`spec`]).
 //! - [`Transaction`] and [`SignedTransaction`]: issue, transfer, redeem and
 //!   raise-supply-cap, with a canonical byte encoding, a blake3 id and an
-//!   ed25519 signature ([`tx`]).
+//!   ed25519 signature ([`tx`]), checked one at a time or in batches that
+//!   give the same answers ([`signature`]).
 //! - Identifiers ([`CurrencyCode`], [`AccountId`], [`TransactionId`]), time
 //!   ([`Timestamp`], [`Period`]), places ([`Location`]) and trades
 //!   ([`SectorCode`]).
@@ -37,6 +38,7 @@ pub mod amount;
 pub mod bytes;
 pub mod ids;
 pub mod place;
+pub mod signature;
 pub mod spec;
 pub mod time;
 pub mod tx;

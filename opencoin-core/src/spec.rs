@@ -683,15 +683,22 @@ pub mod raw {
 /// The checks that turn a raw file into a [`CurrencySpec`].
 mod validate;
 
-/// Parses a public key written as 64 hex digits.
+/// Parses a public key written as 64 hex digits. Keys of small order are
+/// refused: under the signature rules anyone could sign for them (see
+/// [`crate::signature`]).
 ///
 /// # Errors
 ///
-/// A sentence saying why the text is not a key.
+/// A sentence saying why the text is not a usable key.
 pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
     let bytes = decode_hex::<32>(text)
         .ok_or_else(|| format!("{text:?} is not a public key (64 hex digits expected)"))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| format!("{text:?} is not a valid ed25519 key"))
+    let key = VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| format!("{text:?} is not a valid ed25519 key"))?;
+    if key.is_weak() {
+        return Err(format!("{text:?} is a key of small order, which anyone could sign for"));
+    }
+    Ok(key)
 }
 
 /// Parses a rate or fraction written as a decimal (`"0.02"`) or a

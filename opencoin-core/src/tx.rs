@@ -29,9 +29,9 @@
 //! [`TRANSACTION_ID_CONTEXT`] over the body. The signature is ed25519 over
 //! [`SIGNATURE_DOMAIN`] followed by the body. The distinct contexts keep a
 //! transaction's bytes from being taken for any other message OpenCoin signs
-//! or hashes. Signatures are checked with `verify_strict`, which refuses the
-//! malleable forms, and the id does not cover the signature, so one payment
-//! can never appear under two ids.
+//! or hashes. Signatures are checked under the rules of ZIP 215 (see
+//! [`crate::signature`]), and the id does not cover the signature, so one
+//! payment can never appear under two ids.
 
 use std::fmt;
 
@@ -331,7 +331,10 @@ fn id_of_body(body: &[u8]) -> TransactionId {
 
 /// Calls `use_message` with the domain prefix and `body` laid end to end,
 /// in a stack buffer so that signing and verifying allocate nothing.
-fn with_signed_message<T>(body: &CanonicalBytes, use_message: impl FnOnce(&[u8]) -> T) -> T {
+pub(crate) fn with_signed_message<T>(
+    body: &CanonicalBytes,
+    use_message: impl FnOnce(&[u8]) -> T,
+) -> T {
     const CAPACITY: usize = 64 + TRANSACTION_BODY_BYTES_MAX;
     const _: () = assert!(SIGNATURE_DOMAIN.len() <= 64);
     let mut buffer = [0_u8; CAPACITY];
@@ -376,15 +379,14 @@ impl SignedTransaction {
         self.id
     }
 
-    /// Checks the signature strictly (no malleable forms, no weak keys).
+    /// Checks the signature under the ledger's rules (ZIP 215; see
+    /// [`crate::signature`], which also checks many at once).
     ///
     /// # Errors
     ///
     /// [`InvalidSignature`], without saying which check failed.
     pub fn verify(&self) -> Result<(), InvalidSignature> {
-        let body = self.transaction.encode().map_err(|_| InvalidSignature)?;
-        with_signed_message(&body, |message| self.signer.verify_strict(message, &self.signature))
-            .map_err(|_| InvalidSignature)
+        crate::signature::verify_one(self)
     }
 
     /// The wire form: body, signer key, signature.

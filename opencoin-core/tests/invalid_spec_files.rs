@@ -616,6 +616,22 @@ supply = { policy = "issued", issuers = [
         "supply.issuers[0]",
         "not a valid ed25519 key",
     ),
+    (
+        // y = 1 is the encoding of the identity point, whose order is 1:
+        // the cofactored signature equation holds for it with any R = [S]B,
+        // so anyone could sign as this issuer.
+        "issuer key of small order (the identity point)",
+        r#"
+code = "TST"
+name = "test"
+decimals = 2
+supply = { policy = "issued", issuers = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+] }
+"#,
+        "supply.issuers[0]",
+        "small order",
+    ),
 ];
 
 const JSON_ROWS: &[Row] = &[
