@@ -119,10 +119,18 @@ fn signing(c: &mut Criterion) {
     group.bench_function("encode_and_sign", |b| {
         b.iter_batched(|| unsigned.clone(), |tx| tx.sign(&key), BatchSize::SmallInput)
     });
-    group.bench_function("verify_strict", |b| b.iter(|| black_box(&signed).verify().is_ok()));
+    // One at a time under the ledger's rules (ZIP 215), and the cofactorless
+    // strict check they replaced, for comparison.
+    group.bench_function("verify_one", |b| b.iter(|| black_box(&signed).verify().is_ok()));
+    let mut message = SIGNATURE_DOMAIN.to_vec();
+    message.extend_from_slice(unsigned.encode().expect("encodes").as_slice());
+    group.bench_function("verify_strict", |b| {
+        b.iter(|| signed.signer().verify_strict(black_box(&message), signed.signature()).is_ok())
+    });
 
-    // The batch verification the throughput harness uses as its limit, per
-    // signature, in batches of 64.
+    // The batch verification the throughput harness uses as its limit
+    // (ed25519-dalek's), and the ledger's own batch (ZIP 215, one key here),
+    // per signature, in batches of 64.
     const BATCH: usize = 64;
     let signed: Vec<SignedTransaction> =
         (0..BATCH as u64).map(|i| transfer(1, 2, i, 86_400).sign(&key).expect("signs")).collect();
@@ -140,6 +148,9 @@ fn signing(c: &mut Criterion) {
     group.throughput(Throughput::Elements(BATCH as u64));
     group.bench_function("verify_batch_of_64", |b| {
         b.iter(|| ed25519_dalek::verify_batch(&message_slices, &signatures, &keys).is_ok())
+    });
+    group.bench_function("ledger_batch_of_64", |b| {
+        b.iter(|| opencoin::core::signature::verify_batch(black_box(&signed)).is_ok())
     });
     group.finish();
 }

@@ -20,6 +20,7 @@ mod payment;
 
 use std::collections::{BTreeMap, HashMap};
 
+use opencoin_core::signature;
 use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{
     AccountAttributes, AccountId, AccountKind, Amount, CurrencyCode, CurrencySpec, MINOR_UNITS_MAX,
@@ -461,45 +462,38 @@ impl Ledger {
     }
 
     /// Verifies the signatures of a batch before it is applied, on every
-    /// core: the batch is cut into one contiguous slice per thread and each
-    /// signature is checked with `verify_strict`, so the answer for each
-    /// operation is exactly the one-at-a-time answer, in the same order,
-    /// whatever the number of threads. Applying stays sequential.
+    /// core: the batch is cut into one contiguous slice per thread, and each
+    /// slice is checked as one ed25519 batch under the rules of
+    /// `opencoin_core::signature` (ZIP 215). Under those rules a batch passes
+    /// exactly when each of its signatures is valid on its own, so every
+    /// operation gets its one-at-a-time answer whatever the number of
+    /// threads or where batches begin and end: replicas and replays agree.
+    /// Applying stays sequential.
     ///
-    /// ed25519 batch verification (`ed25519_dalek::verify_batch`) would be
-    /// about twice as fast per signature but is not used: its equation is
-    /// cofactorless with coefficients derived from the whole batch, so a
-    /// signature whose `R` carries a small torsion component (which only
-    /// the key's owner can make, and which `verify_strict` refuses) passes
-    /// or fails depending on the other signatures in its batch. Two
-    /// replicas batching differently could then disagree. Refusing such
-    /// `R` up front needs a full scalar multiplication per signature,
-    /// which costs what batching saves.
-    ///
-    /// TODO(batch-verify): two ways would let the ledger batch and stay
-    /// deterministic. The validity rules of ZIP 215 (implemented by the
-    /// `ed25519-zebra` crate) use the cofactored equation, under which a
-    /// batch accepts exactly the signatures that one-by-one checks accept;
-    /// adopting them changes which signatures are valid (it accepts some
-    /// that `verify_strict` refuses) and needs weak owner keys refused when
-    /// accounts open. Or signatures over a prime-order group (ristretto255,
-    /// as in sr25519), which has no torsion at all.
+    /// A slice that fails is cut in two and each half is checked again,
+    /// down to [`VERIFY_ONE_BY_ONE_MAX`] signatures, which are checked one
+    /// by one: a few bad signatures cost a few more batches, not a whole
+    /// slice of single checks (about three times dearer each).
     ///
     /// The verdicts go into `results`, a buffer the ledger keeps between
-    /// batches so that verifying allocates nothing in steady state.
+    /// batches. (The batch verifier allocates its own buffers once per
+    /// slice, never per signature.)
     fn verify_all(&self, operations: &[Operation], results: &mut Vec<bool>) {
-        results.clear();
-        results.resize(operations.len(), false);
+        // Refused until a check says otherwise (a worker that never
+        // finished leaves its slice refused).
         let verify = self.config.verify_signatures;
-        let threads = if verify && operations.len() >= PARALLEL_VERIFY_MIN {
+        results.clear();
+        results.resize(operations.len(), !verify);
+        if !verify {
+            return;
+        }
+        let threads = if operations.len() >= PARALLEL_VERIFY_MIN {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {
             1
         };
         if threads <= 1 {
-            for (operation, result) in operations.iter().zip(results.iter_mut()) {
-                *result = signature_ok(verify, operation);
-            }
+            verify_slice(operations, results);
             return;
         }
 
@@ -508,16 +502,10 @@ impl Ledger {
             let workers: Vec<_> = operations
                 .chunks(slice)
                 .zip(results.chunks_mut(slice))
-                .map(|(operations, results)| {
-                    scope.spawn(move || {
-                        for (operation, result) in operations.iter().zip(results) {
-                            *result = signature_ok(verify, operation);
-                        }
-                    })
-                })
+                .map(|(operations, results)| scope.spawn(move || verify_slice(operations, results)))
                 .collect();
-            // Verification does not panic; if a worker ever did, its slice
-            // would stay `false` (refused), never wrongly accepted.
+            // Verification does not panic; if a worker ever did, the rest
+            // of its slice would stay refused, never wrongly accepted.
             for worker in workers {
                 let _ = worker.join();
             }
@@ -824,13 +812,41 @@ const WARM_WINDOW: usize = 32;
 /// verification about fifty.
 const PARALLEL_VERIFY_MIN: usize = 16;
 
-/// Whether an operation's signature verifies (strictly); operations without
-/// one, and every operation when `verify` is off, pass.
+/// Whether an operation's signature verifies; operations without one, and
+/// every operation when `verify` is off, pass.
 fn signature_ok(verify: bool, operation: &Operation) -> bool {
     match operation {
         Operation::Submit(signed) => !verify || signed.verify().is_ok(),
         _ => true,
     }
+}
+
+/// Slices of at most this many operations are verified one by one when
+/// their batch fails: below it, halving again saves less than it costs.
+const VERIFY_ONE_BY_ONE_MAX: usize = 4;
+
+/// Writes into `results` whether each operation's signature verifies, by
+/// batches (see [`Ledger::verify_all`]).
+fn verify_slice(operations: &[Operation], results: &mut [bool]) {
+    if operations.len() <= VERIFY_ONE_BY_ONE_MAX {
+        for (operation, result) in operations.iter().zip(results.iter_mut()) {
+            *result = signature_ok(true, operation);
+        }
+        return;
+    }
+    let signed = operations.iter().filter_map(|operation| match operation {
+        Operation::Submit(signed) => Some(signed),
+        _ => None,
+    });
+    if signature::verify_batch(signed).is_ok() {
+        results.fill(true);
+        return;
+    }
+    let middle = operations.len() / 2;
+    let (first_operations, second_operations) = operations.split_at(middle);
+    let (first_results, second_results) = results.split_at_mut(middle);
+    verify_slice(first_operations, first_results);
+    verify_slice(second_operations, second_results);
 }
 
 /// Adds to a balance, refusing results beyond the amount range.

@@ -133,6 +133,15 @@ pub enum Rejection {
     /// The transaction cannot be encoded (memo too long).
     #[error("the transaction cannot be encoded: memo over the limit")]
     Unencodable,
+    /// The new account's owner key is of small order, so that anyone could
+    /// sign for it under the signature rules (see
+    /// `opencoin_core::signature`). Checked when an account is opened,
+    /// after its sectors.
+    #[error("the owner key of account {account} is of small order (anyone could sign for it)")]
+    WeakOwnerKey {
+        /// The account that was to be opened.
+        account: AccountId,
+    },
 }
 
 impl Rejection {
@@ -160,6 +169,7 @@ impl Rejection {
             Rejection::NothingToDistribute { .. } => 19,
             Rejection::TooManySectors { .. } => 20,
             Rejection::Unencodable => 21,
+            Rejection::WeakOwnerKey { .. } => 22,
         }
     }
 
@@ -188,6 +198,7 @@ impl Rejection {
             Rejection::NothingToDistribute { .. } => "nothing_to_distribute",
             Rejection::TooManySectors { .. } => "too_many_sectors",
             Rejection::Unencodable => "unencodable",
+            Rejection::WeakOwnerKey { .. } => "weak_owner_key",
         }
     }
 

@@ -116,6 +116,9 @@ impl Ledger {
                 max: SECTORS_PER_ACCOUNT_MAX,
             });
         }
+        if open.owner.is_weak() {
+            return Err(Rejection::WeakOwnerKey { account: open.id });
+        }
         if open.kind == AccountKind::Issuer {
             let allowed = match &self.currencies[usize::from(currency)].spec.supply {
                 SupplyPolicy::Issued { issuers, .. } => issuers.contains(&open.owner),
