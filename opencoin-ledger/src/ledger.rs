@@ -385,10 +385,28 @@ impl Ledger {
         operations: &[Operation],
         results: &mut Vec<Result<Receipt, Rejection>>,
     ) {
+        self.apply_each_windows(operations, results, usize::MAX, |_, _| {});
+    }
+
+    /// [`Ledger::apply_each_into`] with a hook for the journal: each time
+    /// at least `window_min` more operations have been applied (counted in
+    /// whole warming windows; the last window may be shorter), calls
+    /// `after_window` with their positions in the batch and their results.
+    /// The journal frames the records of one window on another thread
+    /// while this one applies the next. Signatures are verified once, for
+    /// the whole batch, before the first window.
+    pub(crate) fn apply_each_windows(
+        &mut self,
+        operations: &[Operation],
+        results: &mut Vec<Result<Receipt, Rejection>>,
+        window_min: usize,
+        mut after_window: impl FnMut(std::ops::Range<usize>, &[Result<Receipt, Rejection>]),
+    ) {
         let mut verdicts = std::mem::take(&mut self.signature_verdicts);
         self.verify_all(operations, &mut verdicts);
         results.clear();
         results.reserve(operations.len());
+        let mut window_start = 0;
         for (window, verdicts) in operations.chunks(WARM_WINDOW).zip(verdicts.chunks(WARM_WINDOW)) {
             self.warm_accounts(window);
             for (operation, &signature_ok) in window.iter().zip(verdicts) {
@@ -400,6 +418,11 @@ impl Ledger {
                 // events long and in cache, instead of a whole batch's worth
                 // of megabytes.
                 self.publish();
+            }
+            let done = results.len();
+            if done - window_start >= window_min || done == operations.len() {
+                after_window(window_start..done, results.get(window_start..).unwrap_or_default());
+                window_start = done;
             }
         }
         self.signature_verdicts = verdicts;
