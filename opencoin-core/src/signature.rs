@@ -9,9 +9,10 @@
 //! *cofactored* equation `[8][S]B = [8]R + [8][k]A` must hold, with
 //! `k = SHA-512(R || A || message)`. The ledger adds one rule of its own:
 //! an account's owner key must not be of small order
-//! ([`VerifyingKey::is_weak`]), since under the cofactored equation anyone
-//! can sign for such a key. It is checked when an account is opened, and a
-//! transaction is only accepted from the account's owner.
+//! ([`is_weak`](ed25519_dalek::VerifyingKey::is_weak)), since under the
+//! cofactored equation anyone can sign for such a key. It is checked when
+//! an account is opened, and a transaction is only accepted from the
+//! account's owner.
 //!
 //! # Why these rules and not `verify_strict`
 //!
