@@ -39,7 +39,9 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use thiserror::Error;
 
 use crate::bytes::{ByteReader, Truncated};
-use crate::{AccountId, Amount, AmountError, CurrencyCode, Timestamp, TransactionId};
+use crate::{
+    AccountId, Amount, AmountError, CurrencyCode, CurrencyCodeError, Timestamp, TransactionId,
+};
 
 /// The magic bytes that open every transaction body.
 pub const TRANSACTION_MAGIC: [u8; 4] = *b"OCTX";
@@ -159,11 +161,14 @@ pub enum DecodeError {
     /// The bytes end before a field does.
     #[error(transparent)]
     Truncated(#[from] Truncated),
-    /// The bytes do not start with `OCTX`.
-    #[error("bytes do not start with the transaction magic OCTX")]
-    BadMagic,
+    /// The first four bytes are not the magic `OCTX`.
+    #[error("bytes start with {}, not the transaction magic OCTX (4f435458)", hex(.found))]
+    MagicMismatch {
+        /// The four bytes found instead.
+        found: [u8; 4],
+    },
     /// A version this library does not read.
-    #[error("encoding version {0} is not supported (this library reads version 1)")]
+    #[error("encoding version {0} is not supported (this library reads {TRANSACTION_VERSION})")]
     UnsupportedVersion(u8),
     /// An action tag this library does not know.
     #[error("action tag {0} is unknown")]
@@ -171,12 +176,12 @@ pub enum DecodeError {
     /// The tag reserved for exchanges, which are not implemented yet.
     #[error("exchange transactions (tag 5) are not supported yet")]
     ExchangeNotSupported,
-    /// The currency code is invalid.
-    #[error("the currency code is invalid")]
-    BadCurrency,
-    /// The amount is invalid.
+    /// The currency code breaks the rules of [`CurrencyCode`].
+    #[error(transparent)]
+    InvalidCurrencyCode(CurrencyCodeError),
+    /// The amount's decimals or minor units are out of range.
     #[error("the amount is invalid: {0}")]
-    BadAmount(AmountError),
+    InvalidAmount(AmountError),
     /// The memo is over [`MEMO_BYTES_MAX`] bytes.
     #[error("memo of {0} bytes is over the {MEMO_BYTES_MAX}-byte limit")]
     MemoTooLong(usize),
@@ -186,9 +191,17 @@ pub enum DecodeError {
     /// Bytes are left after the last field.
     #[error("{0} bytes are left over after the transaction")]
     TrailingBytes(usize),
-    /// The signer key is not a valid ed25519 point.
-    #[error("the signer key is not a valid ed25519 public key")]
-    BadSignerKey,
+    /// The signer key does not decode to a point of the ed25519 curve.
+    #[error("signer key {} is not a point of the ed25519 curve", hex(.key))]
+    SignerKeyNotOnCurve {
+        /// The 32 bytes found.
+        key: [u8; 32],
+    },
+}
+
+/// Bytes as lowercase hex, for error messages.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Why a transaction could not be encoded.
@@ -259,7 +272,8 @@ impl Transaction {
         out.push(&TRANSACTION_MAGIC);
         out.push(&[TRANSACTION_VERSION, tag]);
         // A code has at most 8 bytes and the memo was checked above, so
-        // both lengths fit their fields (asserted at compile time below).
+        // both lengths fit their fields (asserted at compile time at the
+        // top of this file).
         out.push(&[code.len() as u8]);
         out.push(code);
         out.push(&self.source.0.to_be_bytes());
@@ -302,10 +316,10 @@ impl Transaction {
     /// A [`DecodeError`] naming what is wrong; never a panic, whatever the
     /// bytes.
     pub fn decode(bytes: &[u8]) -> Result<Transaction, DecodeError> {
-        let mut reader = Reader { bytes: ByteReader::new(bytes) };
-        let transaction = reader.transaction()?;
-        if reader.bytes.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes(reader.bytes.remaining()));
+        let mut reader = ByteReader::new(bytes);
+        let transaction = read_body(&mut reader)?;
+        if reader.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes(reader.remaining()));
         }
         Ok(transaction)
     }
@@ -410,15 +424,16 @@ impl SignedTransaction {
     ///
     /// A [`DecodeError`]; never a panic, whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<SignedTransaction, DecodeError> {
-        let mut reader = Reader { bytes: ByteReader::new(bytes) };
-        let transaction = reader.transaction()?;
-        let body_len = reader.bytes.offset();
-        let signer: [u8; 32] = reader.bytes.array("signer key")?;
-        let signature: [u8; 64] = reader.bytes.array("signature")?;
-        if reader.bytes.remaining() != 0 {
-            return Err(DecodeError::TrailingBytes(reader.bytes.remaining()));
+        let mut reader = ByteReader::new(bytes);
+        let transaction = read_body(&mut reader)?;
+        let body_len = reader.offset();
+        let signer: [u8; 32] = reader.array("signer key")?;
+        let signature: [u8; 64] = reader.array("signature")?;
+        if reader.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes(reader.remaining()));
         }
-        let signer = VerifyingKey::from_bytes(&signer).map_err(|_| DecodeError::BadSignerKey)?;
+        let signer = VerifyingKey::from_bytes(&signer)
+            .map_err(|_| DecodeError::SignerKeyNotOnCurve { key: signer })?;
         let id = id_of_body(&bytes[..body_len]);
         Ok(SignedTransaction {
             transaction,
@@ -429,58 +444,57 @@ impl SignedTransaction {
     }
 }
 
-/// Reads a transaction body with the shared bounds-checked cursor.
-struct Reader<'a> {
-    bytes: ByteReader<'a>,
-}
-
-impl Reader<'_> {
-    fn transaction(&mut self) -> Result<Transaction, DecodeError> {
-        if self.bytes.array::<4>("magic")? != TRANSACTION_MAGIC {
-            return Err(DecodeError::BadMagic);
-        }
-        let version = self.bytes.u8("version")?;
-        if version != TRANSACTION_VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
-        let tag = self.bytes.u8("action tag")?;
-        match tag {
-            TAG_ISSUE | TAG_TRANSFER | TAG_REDEEM | TAG_RAISE_SUPPLY_CAP => {}
-            TAG_EXCHANGE_RESERVED => return Err(DecodeError::ExchangeNotSupported),
-            other => return Err(DecodeError::UnknownAction(other)),
-        }
-
-        let code_len = usize::from(self.bytes.u8("currency code length")?);
-        let code = self.bytes.take(code_len, "currency code")?;
-        let code = std::str::from_utf8(code).map_err(|_| DecodeError::BadCurrency)?;
-        let currency = CurrencyCode::new(code).map_err(|_| DecodeError::BadCurrency)?;
-        let source = AccountId(self.bytes.u64("source account")?);
-        let sequence = self.bytes.u64("sequence")?;
-        let timestamp = Timestamp(self.bytes.u64("timestamp")?);
-        let counterparty = match tag {
-            TAG_ISSUE | TAG_TRANSFER => Some(AccountId(self.bytes.u64("counterparty account")?)),
-            _ => None,
-        };
-        let decimals = self.bytes.u8("amount decimals")?;
-        let minor_units = i128::from_be_bytes(self.bytes.array("amount")?);
-        let amount =
-            Amount::from_minor_units(minor_units, decimals).map_err(DecodeError::BadAmount)?;
-
-        let memo_len = usize::from(u16::from_be_bytes(self.bytes.array("memo length")?));
-        if memo_len > MEMO_BYTES_MAX {
-            return Err(DecodeError::MemoTooLong(memo_len));
-        }
-        let memo = self.bytes.take(memo_len, "memo")?;
-        let memo = std::str::from_utf8(memo).map_err(|_| DecodeError::MemoNotUtf8)?.to_owned();
-
-        let action = match (tag, counterparty) {
-            (TAG_ISSUE, Some(to)) => Action::Issue { to, amount },
-            (TAG_TRANSFER, Some(to)) => Action::Transfer { to, amount },
-            (TAG_REDEEM, _) => Action::Redeem { amount },
-            _ => Action::RaiseSupplyCap { cap: amount },
-        };
-        Ok(Transaction { currency, source, sequence, timestamp, action, memo })
+/// Reads a transaction body, field by field in the order of the table in
+/// the module docs.
+fn read_body(bytes: &mut ByteReader<'_>) -> Result<Transaction, DecodeError> {
+    let magic = bytes.array::<4>("magic")?;
+    if magic != TRANSACTION_MAGIC {
+        return Err(DecodeError::MagicMismatch { found: magic });
     }
+    let version = bytes.u8("version")?;
+    if version != TRANSACTION_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    let tag = bytes.u8("action tag")?;
+    match tag {
+        TAG_ISSUE | TAG_TRANSFER | TAG_REDEEM | TAG_RAISE_SUPPLY_CAP => {}
+        TAG_EXCHANGE_RESERVED => return Err(DecodeError::ExchangeNotSupported),
+        other => return Err(DecodeError::UnknownAction(other)),
+    }
+
+    let code_len = usize::from(bytes.u8("currency code length")?);
+    let code = bytes.take(code_len, "currency code")?;
+    // A valid code is ASCII, so bytes that are not UTF-8 are refused by the
+    // code's own rules after the lossy conversion, with the text in the
+    // message.
+    let currency = CurrencyCode::new(&String::from_utf8_lossy(code))
+        .map_err(DecodeError::InvalidCurrencyCode)?;
+    let source = AccountId(bytes.u64("source account")?);
+    let sequence = bytes.u64("sequence")?;
+    let timestamp = Timestamp(bytes.u64("timestamp")?);
+    let counterparty = match tag {
+        TAG_ISSUE | TAG_TRANSFER => Some(AccountId(bytes.u64("counterparty account")?)),
+        _ => None,
+    };
+    let decimals = bytes.u8("amount decimals")?;
+    let minor_units = bytes.i128("amount")?;
+    let amount =
+        Amount::from_minor_units(minor_units, decimals).map_err(DecodeError::InvalidAmount)?;
+
+    let memo_len = usize::from(bytes.u16("memo length")?);
+    if memo_len > MEMO_BYTES_MAX {
+        return Err(DecodeError::MemoTooLong(memo_len));
+    }
+    let memo = bytes.take(memo_len, "memo")?;
+    let memo = std::str::from_utf8(memo).map_err(|_| DecodeError::MemoNotUtf8)?.to_owned();
+
+    let action = match (tag, counterparty) {
+        (TAG_ISSUE, Some(to)) => Action::Issue { to, amount },
+        (TAG_TRANSFER, Some(to)) => Action::Transfer { to, amount },
+        (TAG_REDEEM, _) => Action::Redeem { amount },
+        _ => Action::RaiseSupplyCap { cap: amount },
+    };
+    Ok(Transaction { currency, source, sequence, timestamp, action, memo })
 }
 
 #[cfg(test)]
@@ -531,6 +545,52 @@ mod tests {
         changed.sequence = 4;
         let forged = SignedTransaction { transaction: changed, ..signed.clone() };
         assert_eq!(forged.verify(), Err(InvalidSignature));
+    }
+
+    #[test]
+    fn refusals_name_the_check_and_carry_the_bytes() {
+        // Offsets from the layout above: magic 0..4, version 4, code 6..10
+        // (length, then "VLG"), amount decimals 42, signer key 66..98 on
+        // the wire.
+        let body = sample().to_bytes().unwrap();
+
+        let mut bytes = body.clone();
+        bytes[0] = b'X';
+        let error = Transaction::decode(&bytes).unwrap_err();
+        assert_eq!(error, DecodeError::MagicMismatch { found: *b"XCTX" });
+        // "XCTX" is 58 43 54 58 in ASCII.
+        assert!(error.to_string().contains("58435458"), "{error}");
+
+        let mut bytes = body.clone();
+        bytes[4] = 2;
+        let error = Transaction::decode(&bytes).unwrap_err();
+        assert_eq!(error, DecodeError::UnsupportedVersion(2));
+        assert!(error.to_string().ends_with("(this library reads 1)"), "{error}");
+
+        let mut bytes = body.clone();
+        bytes[7] = b'v';
+        let expected = CurrencyCodeError { text: "vLG".to_owned() };
+        assert_eq!(Transaction::decode(&bytes), Err(DecodeError::InvalidCurrencyCode(expected)));
+        bytes[7] = 0xff;
+        let refused =
+            matches!(Transaction::decode(&bytes), Err(DecodeError::InvalidCurrencyCode(_)));
+        assert!(refused, "a code that is not UTF-8");
+
+        let mut bytes = body;
+        bytes[42] = 19;
+        let too_many = AmountError::DecimalsTooLarge { decimals: 19 };
+        assert_eq!(Transaction::decode(&bytes), Err(DecodeError::InvalidAmount(too_many)));
+
+        // y = 2 is no curve point: (y^2 - 1) / (d y^2 + 1) is not a square
+        // modulo 2^255 - 19 (Euler's criterion).
+        let mut wire =
+            sample().sign(&SigningKey::from_bytes(&[7; 32])).unwrap().to_bytes().unwrap();
+        let mut key = [0; 32];
+        key[0] = 2;
+        wire[66..98].copy_from_slice(&key);
+        let error = SignedTransaction::decode(&wire).unwrap_err();
+        assert_eq!(error, DecodeError::SignerKeyNotOnCurve { key });
+        assert!(error.to_string().starts_with("signer key 0200"), "{error}");
     }
 
     #[test]
