@@ -39,13 +39,21 @@
 //!
 //! The batch's random coefficients come from blake3 over everything the
 //! batch verifies (keys, signatures and transaction ids), not from a random
-//! source: the ledger stays free of randomness, and whoever builds a batch
-//! cannot choose coefficients after the fact.
+//! source: the ledger needs no source of randomness, and whoever builds a
+//! batch cannot choose coefficients after the fact.
+//!
+//! Which signature receives which coefficient is not fixed, though:
+//! `ed25519-zebra` groups a batch by signer key in a hash map with a
+//! randomly seeded hasher and hands out the coefficients in the map's
+//! order, which can differ from one run to the next. A batch of valid
+//! signatures passes under any pairing; one holding an invalid signature
+//! fails under every pairing except with the chance of about 2^-128 above,
+//! so the verdict does not depend on the run.
 
 use std::convert::Infallible;
 
 use ed25519_zebra::batch::Verifier;
-use ed25519_zebra::{Signature as ZebraSignature, VerificationKey, VerificationKeyBytes};
+use ed25519_zebra::{VerificationKey, VerificationKeyBytes};
 
 use crate::tx::{InvalidSignature, SignedTransaction, with_signed_message};
 
@@ -60,9 +68,9 @@ pub const BATCH_COEFFICIENTS_CONTEXT: &str = "opencoin 2026-12 signature batch c
 pub fn verify_one(signed: &SignedTransaction) -> Result<(), InvalidSignature> {
     let key =
         VerificationKey::try_from(signed.signer().to_bytes()).map_err(|_| InvalidSignature)?;
-    let signature = ZebraSignature::from_bytes(&signed.signature().to_bytes());
+    let signature = signed.signature();
     let body = signed.transaction().encode().map_err(|_| InvalidSignature)?;
-    with_signed_message(&body, |message| key.verify(&signature, message))
+    with_signed_message(&body, |message| key.verify(signature, message))
         .map_err(|_| InvalidSignature)
 }
 
@@ -70,7 +78,8 @@ pub fn verify_one(signed: &SignedTransaction) -> Result<(), InvalidSignature> {
 /// every one of them is valid (see the module docs for how exact that is).
 /// When it fails, [`verify_one`] tells which are not.
 ///
-/// Allocates a few buffers per batch, none per signature beyond them.
+/// Allocates inside `ed25519-zebra`: a few buffers per batch and a small
+/// list per distinct signer key.
 ///
 /// # Errors
 ///
@@ -82,20 +91,16 @@ pub fn verify_batch<'a>(
     let mut verifier = Verifier::new();
     for signed in transactions {
         let key = signed.signer().to_bytes();
-        let signature = signed.signature().to_bytes();
+        let signature = *signed.signature();
         seed.update(&key);
-        seed.update(&signature);
+        seed.update(&signature.to_bytes());
         seed.update(signed.id().as_bytes());
 
         let body = signed.transaction().encode().map_err(|_| InvalidSignature)?;
         // Queuing hashes the message into `k` at once, so the message need
         // not outlive this iteration.
         with_signed_message(&body, |message| {
-            verifier.queue((
-                VerificationKeyBytes::from(key),
-                ZebraSignature::from_bytes(&signature),
-                message,
-            ));
+            verifier.queue((VerificationKeyBytes::from(key), signature, message));
         });
     }
     verifier.verify(Coefficients(seed.finalize_xof())).map_err(|_| InvalidSignature)

@@ -4,22 +4,26 @@
 //! holds. That agreement is what lets every replica batch differently and
 //! still accept exactly the same transactions.
 //!
-//! Signatures are built here three ways, so that the expected verdict is
-//! known from how each was made and not from the code under test: honestly
-//! (valid), with a small-order torsion point added to `R` and `S` computed
-//! for that `R` (valid under the cofactored equation, refused by the
-//! cofactorless `verify_strict`), and honestly but with `S` changed
-//! (invalid). A property mixes them in batches of up to 24 and checks that
-//! the batch passes exactly when no signature in it is invalid, and that
-//! each one-at-a-time verdict is the one its construction implies. Case
-//! counts follow proptest's default (256) and `PROPTEST_CASES`.
+//! Signatures are built here by the signing equation itself, so that the
+//! expected verdict is known from how each was made and not from the code
+//! under test: honestly (valid); with a small-order torsion point added to
+//! `R` and `S` computed for that `R` (valid under the cofactored equation,
+//! refused by the cofactorless `verify_strict`); with a zero nonce and `R`,
+//! the identity, in a non-canonical encoding (valid, as ZIP 215 requires);
+//! honestly but with `S` changed (invalid); and honestly but with the group
+//! order added to `S`, the same scalar in an unreduced encoding (invalid:
+//! `S` must be below the order). A property mixes them in batches of up to
+//! 24 and checks that the batch passes exactly when no signature in it is
+//! invalid, and that each one-at-a-time verdict is the one its construction
+//! implies. Case counts follow proptest's default (256) and
+//! `PROPTEST_CASES`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::scalar::clamp_integer;
 use curve25519_dalek::{EdwardsPoint, Scalar};
-use opencoin_core::ed25519_dalek::{Signature, SigningKey};
+use opencoin_core::ed25519_dalek::SigningKey;
 use opencoin_core::signature::{verify_batch, verify_one};
 use opencoin_core::tx::SIGNATURE_DOMAIN;
 use opencoin_core::{AccountId, Action, Amount, CurrencyCode, SignedTransaction, Timestamp};
@@ -36,14 +40,49 @@ enum Made {
     /// By the owner, with the torsion point of the given index (1..8, all
     /// of order 2, 4 or 8) added to `R`.
     Torsioned(usize),
+    /// By the owner, with the nonce zero, so that `R` is the identity,
+    /// written in its non-canonical encoding `y = p + 1`.
+    NonCanonicalR,
     /// Honestly, then `S` changed: invalid under any rule.
     Forged,
+    /// Honestly, then the group order added to `S`: the same scalar, but
+    /// not below the order, which ZIP 215 refuses.
+    UnreducedS,
 }
 
 impl Made {
     fn valid(self) -> bool {
-        self != Made::Forged
+        !matches!(self, Made::Forged | Made::UnreducedS)
     }
+}
+
+/// The identity point `(0, 1)` with `y` written as `p + 1 = 2^255 - 18`
+/// instead of 1, little-endian.
+const IDENTITY_AS_P_PLUS_ONE: [u8; 32] = {
+    let mut bytes = [0xff; 32];
+    bytes[0] = 0xee;
+    bytes[31] = 0x7f;
+    bytes
+};
+
+/// The order of the base point, `L = 2^252 + 27742317777372353535851937790883648493`
+/// (RFC 8032, section 5.1), little-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// `s + L` as 32 little-endian bytes. `s < L < 2^253`, so the sum fits.
+fn plus_group_order(s: [u8; 32]) -> [u8; 32] {
+    let mut sum = [0; 32];
+    let mut carry = 0_u16;
+    for ((out, s_byte), l_byte) in sum.iter_mut().zip(s).zip(GROUP_ORDER) {
+        let total = u16::from(s_byte) + u16::from(l_byte) + carry;
+        *out = total.to_le_bytes()[0];
+        carry = total >> 8;
+    }
+    assert_eq!(carry, 0);
+    sum
 }
 
 fn transaction(sequence: u64) -> Transaction {
@@ -80,14 +119,18 @@ fn sign_as(seed: &[u8; 32], transaction: &Transaction, made: Made) -> SignedTran
     let mut message = SIGNATURE_DOMAIN.to_vec();
     message.extend_from_slice(body.as_slice());
 
-    let nonce: [u8; 64] =
-        Sha512::new().chain_update(prefix).chain_update(&message).finalize().into();
-    let r = Scalar::from_bytes_mod_order_wide(&nonce);
-    let mut big_r = EdwardsPoint::mul_base(&r);
-    if let Made::Torsioned(index) = made {
-        big_r += EIGHT_TORSION[index];
-    }
-    let big_r = big_r.compress().to_bytes();
+    let (r, big_r) = if made == Made::NonCanonicalR {
+        (Scalar::ZERO, IDENTITY_AS_P_PLUS_ONE)
+    } else {
+        let nonce: [u8; 64] =
+            Sha512::new().chain_update(prefix).chain_update(&message).finalize().into();
+        let r = Scalar::from_bytes_mod_order_wide(&nonce);
+        let mut big_r = EdwardsPoint::mul_base(&r);
+        if let Made::Torsioned(index) = made {
+            big_r += EIGHT_TORSION[index];
+        }
+        (r, big_r.compress().to_bytes())
+    };
     let k: [u8; 64] = Sha512::new()
         .chain_update(big_r)
         .chain_update(public)
@@ -98,11 +141,15 @@ fn sign_as(seed: &[u8; 32], transaction: &Transaction, made: Made) -> SignedTran
     if made == Made::Forged {
         s += Scalar::ONE;
     }
+    let s = match made {
+        Made::UnreducedS => plus_group_order(s.to_bytes()),
+        _ => s.to_bytes(),
+    };
 
     let mut wire = body.as_slice().to_vec();
     wire.extend_from_slice(&public);
     wire.extend_from_slice(&big_r);
-    wire.extend_from_slice(s.as_bytes());
+    wire.extend_from_slice(&s);
     SignedTransaction::decode(&wire).unwrap()
 }
 
@@ -129,9 +176,41 @@ fn a_torsioned_r_is_valid_here_but_not_under_verify_strict() {
         // torsion point, not the identity.
         let mut message = SIGNATURE_DOMAIN.to_vec();
         message.extend_from_slice(torsioned.transaction().encode().unwrap().as_slice());
-        let signature = Signature::from_bytes(&torsioned.signature().to_bytes());
-        assert!(torsioned.signer().verify_strict(&message, &signature).is_err());
+        assert!(torsioned.signer().verify_strict(&message, torsioned.signature()).is_err());
     }
+}
+
+#[test]
+fn a_non_canonical_r_is_valid_here_but_not_under_verify_strict() {
+    let signed = sign_as(&[6; 32], &transaction(0), Made::NonCanonicalR);
+    assert_eq!(&signed.signature().to_bytes()[..32], &IDENTITY_AS_P_PLUS_ONE);
+    assert_eq!(verify_one(&signed), Ok(()));
+    assert_eq!(verify_batch([&signed]), Ok(()));
+
+    let mut message = SIGNATURE_DOMAIN.to_vec();
+    message.extend_from_slice(signed.transaction().encode().unwrap().as_slice());
+    assert!(signed.signer().verify_strict(&message, signed.signature()).is_err());
+}
+
+#[test]
+fn an_unreduced_s_is_refused_alone_and_sinks_its_batch() {
+    // The same signature with S reduced is valid, so only the encoding of
+    // S is at fault.
+    let honest = sign_as(&[11; 32], &transaction(0), Made::Honest);
+    let unreduced = sign_as(&[11; 32], &transaction(0), Made::UnreducedS);
+    let s_bytes = |signed: &SignedTransaction| -> [u8; 32] {
+        signed.signature().to_bytes()[32..].try_into().unwrap()
+    };
+    assert_eq!(verify_one(&honest), Ok(()));
+    assert_ne!(s_bytes(&honest), s_bytes(&unreduced));
+    assert_eq!(
+        Scalar::from_bytes_mod_order(s_bytes(&unreduced)),
+        Scalar::from_bytes_mod_order(s_bytes(&honest)),
+        "adding L must not change the scalar",
+    );
+    assert!(verify_one(&unreduced).is_err());
+    assert!(verify_batch([&unreduced]).is_err());
+    assert!(verify_batch([&honest, &unreduced]).is_err());
 }
 
 #[test]
@@ -171,7 +250,9 @@ fn made() -> impl Strategy<Value = Made> {
     prop_oneof![
         6 => Just(Made::Honest),
         2 => (1..8_usize).prop_map(Made::Torsioned),
+        1 => Just(Made::NonCanonicalR),
         1 => Just(Made::Forged),
+        1 => Just(Made::UnreducedS),
     ]
 }
 
@@ -186,7 +267,9 @@ proptest! {
         let batch: Vec<SignedTransaction> = entries
             .iter()
             .enumerate()
-            .map(|(position, &(seed, made))| sign_as(&[seed; 32], &transaction(position as u64), made))
+            .map(|(position, &(seed, made))| {
+                sign_as(&[seed; 32], &transaction(position as u64), made)
+            })
             .collect();
         for ((_, made), signed) in entries.iter().zip(&batch) {
             prop_assert_eq!(verify_one(signed).is_ok(), made.valid(), "{:?}", made);
