@@ -40,7 +40,8 @@ pub const RULES_PER_CURRENCY_MAX: usize = 256;
 /// The most accounts a currency file may declare.
 pub const DECLARED_ACCOUNTS_MAX: usize = 4_096;
 
-/// The most characters in a currency name, a rule name or a sector reason.
+/// The most bytes (of UTF-8) in a currency, rule or account name or a sector
+/// reason.
 pub const NAME_BYTES_MAX: usize = 200;
 
 /// A currency file that cannot be used, with the field at fault.

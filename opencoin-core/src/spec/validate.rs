@@ -76,7 +76,10 @@ fn text(path: &str, value: &str) -> Checked<String> {
         return Err(SpecError::new(path, "must not be empty"));
     }
     if value.len() > NAME_BYTES_MAX {
-        return Err(SpecError::new(path, format!("is longer than {NAME_BYTES_MAX} bytes")));
+        return Err(SpecError::new(
+            path,
+            format!("is {} bytes long; at most {NAME_BYTES_MAX} are accepted", value.len()),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -231,7 +234,7 @@ fn declared_accounts(
     if accounts.len() > DECLARED_ACCOUNTS_MAX {
         return Err(SpecError::new(
             "accounts",
-            format!("at most {DECLARED_ACCOUNTS_MAX} may be declared"),
+            format!("has {} accounts; at most {DECLARED_ACCOUNTS_MAX}", accounts.len()),
         ));
     }
     let mut seen = BTreeSet::new();
@@ -560,7 +563,6 @@ fn demurrage(
     decimals: u8,
     accounts: &[DeclaredAccount],
 ) -> Checked<DemurrageSpec> {
-    let path = &section.path;
     let rate_text = section.required("rate", rule.rate.as_deref())?;
     let rate_period = section.required("period", rule.period.as_deref())?;
     let destination = section.required("destination", rule.destination.as_ref())?;
@@ -577,8 +579,8 @@ fn demurrage(
         ));
     }
 
-    let rate_period = period(&format!("{path}.period"), rate_period)?;
-    let step_path = format!("{path}.step");
+    let rate_period = period(&section.field("period"), rate_period)?;
+    let step_path = section.field("step");
     let step = match rule.step.as_deref() {
         None | Some("period") => rate_period,
         Some("minute") => period(&step_path, "1m")?,
@@ -599,11 +601,11 @@ fn demurrage(
     }
 
     let free_allowance = match &rule.free_allowance {
-        Some(text) => non_negative_amount(&format!("{path}.free_allowance"), text, decimals)?,
+        Some(text) => non_negative_amount(&section.field("free_allowance"), text, decimals)?,
         None => zero(decimals)?,
     };
     let rounding = choice(
-        &format!("{path}.rounding"),
+        &section.field("rounding"),
         rule.rounding.as_deref(),
         MeltRounding::Down,
         &[("down", MeltRounding::Down), ("nearest", MeltRounding::Nearest)],
@@ -613,7 +615,7 @@ fn demurrage(
         raw::Destination::Account(id) => {
             if !accounts.iter().any(|account| account.id == AccountId(*id)) {
                 return Err(SpecError::new(
-                    format!("{path}.destination.account"),
+                    format!("{}.account", section.field("destination")),
                     format!("account {id} is not declared in accounts"),
                 ));
             }
@@ -849,6 +851,16 @@ mod tests {
             let problem = error.map(|error| error.problem).unwrap_or_default();
             assert!(problem.starts_with("is required for the"), "{policy}: {problem:?}");
         }
+    }
+
+    #[test]
+    fn names_are_limited_in_bytes_not_characters() {
+        assert_eq!(text("name", &"x".repeat(200)), Ok("x".repeat(200)));
+        let error = text("name", &"x".repeat(201)).unwrap_err();
+        assert_eq!(error.problem, "is 201 bytes long; at most 200 are accepted");
+        // 100 two-byte characters are 200 bytes; one more is 202.
+        assert!(text("name", &"é".repeat(100)).is_ok());
+        assert!(text("name", &"é".repeat(101)).is_err());
     }
 
     /// Every field a table lists exists in the raw struct, so no kind is
