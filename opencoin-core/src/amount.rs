@@ -389,6 +389,21 @@ mod tests {
     }
 
     #[test]
+    fn saturating_construction_clamps_only_what_is_out_of_range() {
+        // 10^28 - 1 is the largest magnitude; 10^28 is one past it.
+        let largest = 10_i128.pow(28) - 1;
+        let clamp = |units, decimals| {
+            let amount = Amount::saturating_from_minor_units(units, decimals);
+            (amount.minor_units(), amount.decimals())
+        };
+        assert_eq!(clamp(-1205, 2), (-1205, 2));
+        assert_eq!(clamp(largest, 18), (largest, 18));
+        assert_eq!(clamp(largest + 1, 2), (largest, 2));
+        assert_eq!(clamp(i128::MIN, 2), (-largest, 2));
+        assert_eq!(clamp(7, 19), (7, 18));
+    }
+
+    #[test]
     fn mismatched_decimals_refused() {
         let a = Amount::from_minor_units(1, 2).unwrap();
         let b = Amount::from_minor_units(1, 3).unwrap();
