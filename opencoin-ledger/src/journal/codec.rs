@@ -69,9 +69,13 @@ pub enum CodecError {
     /// The bytes end before a field does.
     #[error(transparent)]
     Truncated(#[from] Truncated),
-    /// The bytes do not start with `OCOP`.
-    #[error("bytes do not start with the operation magic OCOP")]
-    BadMagic,
+    /// The bytes do not start with the magic of what they should be (`OCOP`
+    /// for an operation, `OCSNAPSH` for a snapshot).
+    #[error("the bytes do not start with the magic {expected}")]
+    MagicMismatch {
+        /// The magic expected, as text.
+        expected: &'static str,
+    },
     /// A version this library does not read.
     #[error("operation encoding version {0} is not supported (this library reads version 1)")]
     UnsupportedVersion(u8),
@@ -166,7 +170,7 @@ pub fn encode_operation(operation: &Operation, out: &mut Vec<u8>) -> Result<(), 
 pub fn decode_operation(bytes: &[u8]) -> Result<Operation, CodecError> {
     let mut reader = Reader::new(bytes);
     if reader.array::<4>("operation magic")? != OPERATION_MAGIC {
-        return Err(CodecError::BadMagic);
+        return Err(CodecError::MagicMismatch { expected: "OCOP" });
     }
     let version = reader.u8("operation version")?;
     if version != OPERATION_VERSION {

@@ -37,7 +37,7 @@
 //! core until the caller blocked, about 1.5 ms per batch, whereas a waiting
 //! thread woken through a channel ran on the other core within about 50 us.
 //!
-//! What a call guarantees is unchanged:
+//! What a call guarantees is the same whichever thread frames its records:
 //!
 //! - it returns only once its records are written and, under
 //!   [`SyncPolicy::EveryBatch`], synced (one write and one `fdatasync`);
@@ -53,14 +53,11 @@
 //!
 //! TODO(journal-speed): the framing thread is the slower of the two (2.5 ms
 //! with the write, against 2.2), and encoding runs alone before applying,
-//! since the framing thread cannot borrow the caller's operations. Three
-//! things would shorten a batch further: hashing each record with one
-//! hasher and `blake3::Hasher::reset` instead of a clone of the template
-//! (which copies 1.9 kB of state per record, about 0.15 ms a batch); having
-//! the calling thread write the windows already framed once it has applied
-//! the last one; and a first `fdatasync` issued while the framing thread
-//! finishes, which measured about 5% faster at the price of two syncs a
-//! batch.
+//! since the framing thread cannot borrow the caller's operations. Two
+//! things would shorten a batch further: having the calling thread write
+//! the windows already framed once it has applied the last one; and a
+//! first `fdatasync` issued while the framing thread finishes, which
+//! measured about 5% faster at the price of two syncs a batch.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
@@ -74,8 +71,8 @@ use opencoin_rules::Warning;
 use super::codec::{encode_operation, encode_outcome};
 use super::error::{ApplyError, AtomicError, Damage, DamageKind, JournalError};
 use super::file::{
-    FRAME_HEADER_BYTES, GENESIS_HASH, HASH_BYTES, RecordMeta, ScanEnd, append_record,
-    decode_framed, file_header, record_hasher, scan,
+    GENESIS_HASH, HASH_BYTES, RecordMeta, ScanEnd, append_record, decode_framed, file_header,
+    framed_bytes, record_hasher, scan,
 };
 use super::merkle::{Checkpoint, TreeHash, leaf_hash, root_of_leaves};
 use super::snapshot::{list_snapshots, load_snapshot, snapshot_path, write_snapshot};
@@ -111,12 +108,11 @@ pub struct JournalOptions {
     pub sync: SyncPolicy,
     /// Write a snapshot every this many records; 0 never. Default: 100 000.
     ///
-    /// A snapshot holds the whole state, and all are kept for time travel;
+    /// A snapshot holds the whole state (every account, and every posting
+    /// if the ledger keeps history), and all are kept for time travel;
     /// opening replays at most this many records (verifying their
     /// signatures again). Lower values open faster and travel in time
-    /// faster, at the cost of writing the state more often. (At 10 000, a
-    /// million transfers spent more time writing snapshots than applying,
-    /// when snapshots still held every applied transaction id.)
+    /// faster, at the cost of writing the state more often.
     pub snapshot_every: u64,
     /// If the journal is damaged (other than a torn last record), truncate
     /// it after the last good record instead of refusing to open. Records
@@ -186,7 +182,8 @@ pub struct DurableLedger {
     ledger: Ledger,
     records: Vec<RecordMeta>,
     len: u64,
-    template: blake3::Hasher,
+    /// Hashes the records framed on the calling thread.
+    hasher: blake3::Hasher,
     /// The operations of the current call, encoded (see [`Encoding`]). This
     /// and the other buffers are kept from call to call, so that a call
     /// allocates nothing for them in steady state.
@@ -255,7 +252,7 @@ impl DurableLedger {
             ScanEnd::Clean => {}
             ScanEnd::Torn { bytes: torn } => report.torn_bytes_truncated = torn,
             ScanEnd::Damaged(damage) => {
-                if !options.recover_to_last_good || damage.kind == DamageKind::BadFileHeader {
+                if !options.recover_to_last_good || damage.kind == DamageKind::FileHeaderMismatch {
                     return Err(JournalError::Damaged(damage));
                 }
                 let dropped = bytes.len() as u64 - good_len;
@@ -295,7 +292,7 @@ impl DurableLedger {
             ledger,
             records,
             len: good_len,
-            template: record_hasher(),
+            hasher: record_hasher(),
             encoded: Vec::new(),
             encodings: Vec::new(),
             framed: Vec::new(),
@@ -350,7 +347,8 @@ impl DurableLedger {
     /// - [`ApplyError::Refused`]: the ledger refused; nothing changed and
     ///   nothing was written;
     /// - [`ApplyError::Journal`] with [`JournalError::Unencodable`]: nothing
-    ///   was applied;
+    ///   was applied (unless the warning the operation earned has no
+    ///   encoding, which poisons the ledger as below);
     /// - [`ApplyError::Journal`] with [`JournalError::Io`]: the operation was
     ///   applied in memory but may not be durable, and the ledger is
     ///   poisoned: every later call fails with [`JournalError::Poisoned`]
@@ -360,6 +358,7 @@ impl DurableLedger {
         match results.pop() {
             Some(Ok(receipt)) => Ok(receipt),
             Some(Err(rejection)) => Err(ApplyError::Refused(rejection)),
+            // Never taken: `apply_each` answers every operation it is given.
             None => Err(ApplyError::Refused(Rejection::Unencodable)),
         }
     }
@@ -524,7 +523,7 @@ impl DurableLedger {
         let mut framer = Framer {
             file: &self.file,
             path: &self.path,
-            template: &self.template,
+            hasher: &mut self.hasher,
             encoded: &self.encoded,
             encodings: &self.encodings,
             frames: &mut self.frames,
@@ -661,10 +660,8 @@ impl DurableLedger {
     /// [`JournalError::Damaged`] with the first bad record's number and byte
     /// offset, or [`JournalError::Io`].
     pub fn verify(&self) -> Result<VerifyReport, JournalError> {
-        let report = verify_dir(&self.dir)?;
-        let on_disk = fs::read(&self.path).map_err(JournalError::io("read", &self.path))?;
-        let found = scan(&on_disk);
-        for (number, (mine, theirs)) in self.records.iter().zip(&found.records).enumerate() {
+        let (report, on_disk) = verify_file(&self.path)?;
+        for (number, (mine, theirs)) in self.records.iter().zip(&on_disk).enumerate() {
             if mine.hash != theirs.hash {
                 let damage = Damage {
                     record: number as u64,
@@ -770,7 +767,7 @@ impl Mark {
 struct Framer<'a> {
     file: &'a File,
     path: &'a Path,
-    template: &'a blake3::Hasher,
+    hasher: &'a mut blake3::Hasher,
     encoded: &'a [u8],
     encodings: &'a [Encoding],
     frames: &'a mut Vec<u8>,
@@ -819,7 +816,7 @@ impl Framer<'_> {
         let number = self.first_number + self.framed.len() as u64;
         let start = self.frames.len();
         let hash =
-            append_record(self.frames, self.template, &self.head, number, encoding.at, payload);
+            append_record(self.frames, self.hasher, &self.head, number, encoding.at, payload);
         self.framed.push(RecordMeta { offset: self.end, at: encoding.at, hash });
         self.end += (self.frames.len() - start) as u64;
         self.head = hash;
@@ -919,7 +916,7 @@ fn frame_batches(
     jobs: &mpsc::Receiver<Job>,
     answers: &mpsc::Sender<Answer>,
 ) {
-    let template = record_hasher();
+    let mut hasher = record_hasher();
     let mut frames = Vec::new();
     let mut payload = Vec::new();
     while let Ok(Job::Begin(mut lent)) = jobs.recv() {
@@ -928,7 +925,7 @@ fn frame_batches(
         let mut framer = Framer {
             file,
             path,
-            template: &template,
+            hasher: &mut hasher,
             encoded: &lent.encoded,
             encodings: &lent.encodings,
             frames: &mut frames,
@@ -984,7 +981,7 @@ pub fn frame_records<'a>(
     records: impl IntoIterator<Item = (&'a Operation, Option<&'a opencoin_rules::Warning>)>,
     out: &mut Vec<u8>,
 ) -> Result<[u8; HASH_BYTES], JournalError> {
-    let template = record_hasher();
+    let mut hasher = record_hasher();
     let mut payload = Vec::new();
     let mut head = previous;
     for (index, (operation, warning)) in records.into_iter().enumerate() {
@@ -994,7 +991,7 @@ pub fn frame_records<'a>(
         encode_operation(operation, &mut payload)
             .map_err(|problem| JournalError::Unencodable { index, problem })?;
         let number = first_number + index as u64;
-        head = append_record(out, &template, &head, number, operation.at(), &payload);
+        head = append_record(out, &mut hasher, &head, number, operation.at(), &payload);
     }
     Ok(head)
 }
@@ -1007,8 +1004,15 @@ pub fn frame_records<'a>(
 /// [`JournalError::Damaged`] with the first bad record's number and byte
 /// offset, or [`JournalError::Io`].
 pub fn verify_dir(dir: impl AsRef<Path>) -> Result<VerifyReport, JournalError> {
-    let path = dir.as_ref().join(JOURNAL_FILE);
-    let bytes = fs::read(&path).map_err(JournalError::io("read", &path))?;
+    let (report, _) = verify_file(&dir.as_ref().join(JOURNAL_FILE))?;
+    Ok(report)
+}
+
+/// [`verify_dir`] of one journal file, which also gives where its good
+/// records are, so that [`DurableLedger::verify`] reads and hashes the file
+/// only once.
+fn verify_file(path: &Path) -> Result<(VerifyReport, Vec<RecordMeta>), JournalError> {
+    let bytes = fs::read(path).map_err(JournalError::io("read", path))?;
     let found = scan(&bytes);
     let torn_bytes = match found.end {
         ScanEnd::Clean => 0,
@@ -1027,20 +1031,13 @@ pub fn verify_dir(dir: impl AsRef<Path>) -> Result<VerifyReport, JournalError> {
         }
     }
     let head = found.records.last().map_or(GENESIS_HASH, |meta| meta.hash);
-    Ok(VerifyReport {
+    let report = VerifyReport {
         records: found.records.len() as u64,
         head,
         bytes: found.good_len,
         torn_bytes,
-    })
-}
-
-/// The frame header and body of a record that [`scan`] found good.
-pub(crate) fn framed_bytes<'a>(bytes: &'a [u8], meta: &RecordMeta) -> &'a [u8] {
-    let start = usize::try_from(meta.offset).unwrap_or(usize::MAX);
-    let header = bytes.get(start..start.saturating_add(4)).unwrap_or_default();
-    let len = header.try_into().map_or(0, u32::from_be_bytes) as usize;
-    bytes.get(start..start.saturating_add(FRAME_HEADER_BYTES + len)).unwrap_or_default()
+    };
+    Ok((report, found.records))
 }
 
 /// The newest snapshot at or before `count` records that matches the chain,

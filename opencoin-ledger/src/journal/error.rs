@@ -26,9 +26,10 @@ pub struct Damage {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum DamageKind {
-    /// The file does not start with the journal header.
+    /// The file does not start with the journal header (magic `OCJOURNL`,
+    /// version, six zero bytes).
     #[error("the file header is not an opencoin journal header")]
-    BadFileHeader,
+    FileHeaderMismatch,
     /// The file is a journal of another format version.
     #[error("journal format version {0} is not supported (this library reads version 1)")]
     UnsupportedVersion(u16),
@@ -40,9 +41,12 @@ pub enum DamageKind {
         /// The check field, which should be the length's complement.
         check: u32,
     },
-    /// A body length outside the possible range.
-    #[error("body length {0} is outside the possible range")]
-    BadLength(u64),
+    /// A body length outside the possible range: shorter than the record
+    /// number and time, or longer than [`RECORD_BODY_BYTES_MAX`].
+    ///
+    /// [`RECORD_BODY_BYTES_MAX`]: super::RECORD_BODY_BYTES_MAX
+    #[error("body length {0} is outside 16..={max}", max = super::RECORD_BODY_BYTES_MAX)]
+    BodyLengthOutOfRange(u64),
     /// The stored hash is not the hash of the previous record's hash and
     /// this record's bytes.
     #[error("the chain hash does not match the record's bytes")]
@@ -107,7 +111,11 @@ pub enum JournalError {
         /// What happened on replay.
         replayed: String,
     },
-    /// An operation cannot be encoded, so nothing of its call was applied.
+    /// An operation cannot be encoded. Nearly always found before anything
+    /// is applied, and then nothing of the call was; found only when its
+    /// record is framed (a warning kind without an encoding), the call was
+    /// applied in memory and the ledger is poisoned, as after a failed
+    /// write.
     #[error("operation {index} of the call cannot be journalled: {problem}")]
     Unencodable {
         /// The operation's position in the call.

@@ -8,9 +8,9 @@ use opencoin_rules::Warning;
 use thiserror::Error;
 
 use super::codec::CodecError;
-use super::durable::{DurableLedger, base_state, framed_bytes, replay};
+use super::durable::{DurableLedger, base_state, replay};
 use super::error::JournalError;
-use super::file::{HASH_BYTES, chain_hash, decode_framed, record_hasher};
+use super::file::{HASH_BYTES, chain_hash, decode_framed, framed_bytes, record_hasher};
 use super::merkle::{Checkpoint, TreeHash, audit_path, root_of_leaves, verify_inclusion};
 use crate::ledger::{Ledger, LedgerConfig, Receipt};
 use crate::operation::Operation;
@@ -88,7 +88,7 @@ pub struct VerifiedRecord {
 pub enum ProofError {
     /// The checkpoint is not signed by the operator's key.
     #[error("the checkpoint signature does not verify")]
-    BadCheckpointSignature,
+    InvalidCheckpointSignature,
     /// A record is not in the checkpoint's tree at its number.
     #[error("record {number} is not included in the checkpoint of {record_count} records")]
     NotIncluded {
@@ -128,12 +128,12 @@ pub fn verify_account_history(
     operator: &VerifyingKey,
 ) -> Result<Vec<VerifiedRecord>, ProofError> {
     let checkpoint = &history.checkpoint;
-    checkpoint.verify(operator).map_err(|_| ProofError::BadCheckpointSignature)?;
+    checkpoint.verify(operator).map_err(|_| ProofError::InvalidCheckpointSignature)?;
 
-    let template = record_hasher();
+    let mut hasher = record_hasher();
     let mut verified = Vec::with_capacity(history.records.len());
     for record in &history.records {
-        let hash = chain_hash(&template, &record.previous_hash, &record.framed);
+        let hash = chain_hash(&mut hasher, &record.previous_hash, &record.framed);
         let included = verify_inclusion(
             &hash,
             record.number,
@@ -256,12 +256,10 @@ impl DurableLedger {
         checkpoint: &Checkpoint,
     ) -> Result<AccountHistory, JournalError> {
         let size = checkpoint.record_count;
-        let mismatch = JournalError::CheckpointMismatch { record_count: size };
-        let leaves = self
-            .leaves(size)
-            .map_err(|_| JournalError::CheckpointMismatch { record_count: size })?;
+        let mismatch = || JournalError::CheckpointMismatch { record_count: size };
+        let leaves = self.leaves(size).map_err(|_| mismatch())?;
         if root_of_leaves(&leaves) != checkpoint.root {
-            return Err(mismatch);
+            return Err(mismatch());
         }
 
         let (_, touched) = self.trace(id, size)?;

@@ -23,9 +23,15 @@
 //!
 //! # Checkpoints
 //!
-//! A [`Checkpoint`] is the operator's ed25519 signature (checked with
-//! `verify_strict`) over [`CHECKPOINT_DOMAIN`] followed by the record count
-//! (8 bytes, big-endian) and the root hash (32 bytes).
+//! A [`Checkpoint`] is the operator's ed25519 signature over
+//! [`CHECKPOINT_DOMAIN`] followed by the record count (8 bytes, big-endian)
+//! and the root hash (32 bytes).
+//!
+//! It is checked with ed25519-dalek's `verify_strict`, not under the ZIP 215
+//! rules the ledger applies to transactions (`opencoin_core::signature`).
+//! Those rules exist so that a batch and a one-by-one check agree; a
+//! checkpoint is only ever checked alone, and a signature made honestly
+//! passes the stricter check too.
 
 use opencoin_core::ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use thiserror::Error;
@@ -149,7 +155,7 @@ pub struct Checkpoint {
 /// A checkpoint whose signature does not verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("the checkpoint signature does not verify")]
-pub struct BadCheckpointSignature;
+pub struct InvalidCheckpointSignature;
 
 fn checkpoint_message(record_count: u64, root: &TreeHash) -> Vec<u8> {
     let mut message = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + 8 + HASH_BYTES);
@@ -166,14 +172,15 @@ impl Checkpoint {
         Checkpoint { record_count, root, signature }
     }
 
-    /// Checks the signature against the operator's public key (strictly).
+    /// Checks the signature against the operator's public key, with
+    /// `verify_strict` (see the [module docs](self)).
     ///
     /// # Errors
     ///
-    /// [`BadCheckpointSignature`], without detail.
-    pub fn verify(&self, operator: &VerifyingKey) -> Result<(), BadCheckpointSignature> {
+    /// [`InvalidCheckpointSignature`], without detail.
+    pub fn verify(&self, operator: &VerifyingKey) -> Result<(), InvalidCheckpointSignature> {
         let message = checkpoint_message(self.record_count, &self.root);
-        operator.verify_strict(&message, &self.signature).map_err(|_| BadCheckpointSignature)
+        operator.verify_strict(&message, &self.signature).map_err(|_| InvalidCheckpointSignature)
     }
 }
 

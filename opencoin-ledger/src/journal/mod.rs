@@ -36,13 +36,22 @@
 //!
 //! - [`SyncPolicy::EveryBatch`] (the default): a call returns after its
 //!   records are written and `File::sync_data` (fdatasync) has returned. A
-//!   power cut or crash can lose only a call that has not returned; its
-//!   records are then either absent or a torn tail that opening cuts off.
+//!   power cut or crash loses no call that has returned.
 //! - [`SyncPolicy::None`]: records are written to the operating system but
 //!   never synced. A crash of the process loses nothing (the kernel still
 //!   has the bytes), but a power cut or kernel crash can lose any number of
 //!   acknowledged calls at the end of the journal. For tests and
 //!   simulations only.
+//!
+//! Under either policy, a call interrupted by a crash may have written some
+//! of its records: they go to the file together, in one `write_all`, which
+//! a crash can cut anywhere. Opening keeps every whole record, which are
+//! the call's first ones in order, and cuts off a record left torn, so the
+//! reopened ledger may hold operations whose call never returned. A client
+//! that got no answer finds out by resubmitting: a transaction that was
+//! kept is answered [`Receipt::AlreadyApplied`](crate::Receipt) if it is
+//! still its account's latest, and refused with a sequence mismatch (its
+//! number is used) if not.
 //!
 //! # Directory
 //!

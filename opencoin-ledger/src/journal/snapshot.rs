@@ -58,7 +58,8 @@ pub const SNAPSHOT_MAGIC: [u8; 8] = *b"OCSNAPSH";
 /// The snapshot format version written by this library.
 pub const SNAPSHOT_VERSION: u16 = 2;
 
-/// The blake3 key-derivation context of a snapshot's checksum.
+/// The blake3 key-derivation context of a snapshot's checksum. Its `v1`
+/// names the checksum, which format version 2 kept as it was.
 pub const SNAPSHOT_CONTEXT: &str = "opencoin 2026-12 journal snapshot v1";
 
 /// The directory of snapshots inside a journal directory.
@@ -193,11 +194,16 @@ pub(crate) fn decode_snapshot(
     }
     let mut reader = Reader::new(&bytes[..body_len]);
     if reader.array::<8>("snapshot magic")? != SNAPSHOT_MAGIC {
-        return Err(CodecError::BadMagic);
+        return Err(CodecError::MagicMismatch { expected: "OCSNAPSH" });
     }
     let version = reader.u16("snapshot version")?;
-    if version != SNAPSHOT_VERSION || reader.array::<6>("reserved")? != [0; 6] {
-        return Err(CodecError::UnknownTag { what: "snapshot version", tag: version as u8 });
+    if version != SNAPSHOT_VERSION {
+        let problem =
+            format!("version {version} is not read by this library (it reads {SNAPSHOT_VERSION})");
+        return Err(bad("snapshot version", problem));
+    }
+    if reader.array::<6>("reserved bytes")? != [0; 6] {
+        return Err(bad("reserved bytes", "they are not all zero"));
     }
     let count = reader.u64("record count")?;
     let chain = reader.array::<HASH_BYTES>("chain hash")?;
@@ -427,4 +433,47 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         }
     }
     Ok(ledger)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot of an empty ledger with its version field set to `version`
+    /// and its checksum made right again.
+    fn snapshot_of_version(version: u16) -> Vec<u8> {
+        let ledger = Ledger::new(LedgerConfig::default());
+        let mut bytes = encode_snapshot(&ledger, 1, &[7; HASH_BYTES]);
+        bytes[8..10].copy_from_slice(&version.to_be_bytes());
+        let body_len = bytes.len() - HASH_BYTES;
+        let checksum = checksum(&bytes[..body_len]);
+        bytes[body_len..].copy_from_slice(&checksum);
+        bytes
+    }
+
+    #[test]
+    fn another_version_is_refused_by_its_full_number() {
+        let loaded = decode_snapshot(&snapshot_of_version(2), LedgerConfig::default());
+        assert_eq!(
+            loaded.map(|snapshot| (snapshot.count, snapshot.chain)).ok(),
+            Some((1, [7; 32]))
+        );
+
+        // 258 is 0x0102, whose low byte is this library's version: the
+        // message must name 258, not 2.
+        for version in [1, 3, 258] {
+            let Err(error) =
+                decode_snapshot(&snapshot_of_version(version), LedgerConfig::default())
+            else {
+                panic!("version {version} was read");
+            };
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "the snapshot version is invalid: version {version} is not read by this \
+                         library (it reads 2)"
+                )
+            );
+        }
+    }
 }
