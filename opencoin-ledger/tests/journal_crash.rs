@@ -7,7 +7,9 @@
 //! whose state hash equals a fresh ledger fed that prefix, so no
 //! acknowledged batch is lost; every flipped bit is caught by verification,
 //! which names the record it is in; opening refuses damage unless asked to
-//! recover, and recovery keeps exactly the records before the damage.
+//! recover, and recovery keeps exactly the records before the damage; a
+//! live ledger's verification notices a file that lost records or holds
+//! another chain than the one the ledger wrote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +17,7 @@ mod journal_common;
 
 use std::collections::HashMap;
 
-use journal_common::{Rng, TempDir, fill, fresh, options, record_offsets};
+use journal_common::{Rng, TempDir, fill, fresh, options, record_end, record_offsets};
 use opencoin_ledger::Operation;
 use opencoin_ledger::journal::{
     DamageKind, DurableLedger, JOURNAL_FILE, JournalError, JournalOptions, verify_dir,
@@ -85,10 +87,8 @@ fn a_crash_at_any_byte_loses_only_the_record_being_written() {
                 .unwrap();
         }
         let torn = reopen_and_check(&dir, &bytes[..cut], &applied, &mut expected_hashes);
-        let complete_end = record_offsets(&bytes[..cut]).last().map_or(16, |&start| {
-            let len = u32::from_be_bytes(bytes[start..start + 4].try_into().unwrap()) as usize;
-            start + 8 + len + 32
-        });
+        let complete_end =
+            record_offsets(&bytes[..cut]).last().map_or(16, |&start| record_end(&bytes, start));
         if cut >= 16 {
             assert_eq!(torn, (cut - complete_end) as u64, "cut at {cut}");
         }
@@ -254,5 +254,43 @@ fn verifying_a_live_ledger_reports_records_gone_from_disk() {
             assert_eq!(damage.kind, DamageKind::MissingRecords { expected: applied, found: kept });
         }
         other => panic!("expected missing records, got {other:?}"),
+    }
+}
+
+#[test]
+fn verifying_a_live_ledger_reports_a_chain_it_did_not_write() {
+    // Replace the file of an open ledger by another journal, which verifies
+    // on its own and shares the founding records: the ledger's verification
+    // names the first record that is not the one it wrote.
+    let dir = TempDir::new("journal-foreign");
+    let (mut durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
+    fill(&mut durable, 3, 40, 5);
+    let other = TempDir::new("journal-foreign-src");
+    let (mut foreign, _) = DurableLedger::open(other.path(), options(0)).unwrap();
+    fill(&mut foreign, 4, 40, 5);
+    drop(foreign);
+    let path = dir.path().join(JOURNAL_FILE);
+    let mine = std::fs::read(&path).unwrap();
+    let theirs = std::fs::read(other.path().join(JOURNAL_FILE)).unwrap();
+    std::fs::write(&path, &theirs).unwrap();
+    assert!(verify_dir(dir.path()).is_ok(), "the foreign file is a good journal");
+
+    // The first record whose bytes differ, read with the documented framing.
+    let record = |bytes: &[u8], offset| bytes[offset..record_end(bytes, offset)].to_vec();
+    let (mine_at, theirs_at) = (record_offsets(&mine), record_offsets(&theirs));
+    let first = mine_at
+        .iter()
+        .zip(&theirs_at)
+        .position(|(&at_mine, &at_theirs)| record(&mine, at_mine) != record(&theirs, at_theirs))
+        .unwrap();
+    assert!(first >= 21, "three currencies and eighteen accounts are shared: {first}");
+
+    match durable.verify() {
+        Err(JournalError::Damaged(damage)) => {
+            assert_eq!(damage.record, first as u64);
+            assert_eq!(damage.offset, theirs_at[first] as u64);
+            assert_eq!(damage.kind, DamageKind::HashMismatch);
+        }
+        other => panic!("expected another chain, got {other:?}"),
     }
 }

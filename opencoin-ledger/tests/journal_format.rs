@@ -12,10 +12,11 @@
 mod journal_common;
 
 use journal_common::{TempDir, World, fill, fresh, options, record_offsets};
-use opencoin_core::{AccountId, Amount, Timestamp};
+use opencoin_core::spec::raw;
+use opencoin_core::{AccountId, Amount, CurrencySpec, Timestamp};
 use opencoin_ledger::journal::{
-    AtomicError, DurableLedger, JOURNAL_FILE, JournalError, decode_operation, encode_operation,
-    verify_dir,
+    ApplyError, AtomicError, DurableLedger, EncodeError, JOURNAL_FILE, JournalError,
+    decode_operation, encode_operation, verify_dir,
 };
 use opencoin_ledger::{OpenAccount, Operation, Rejection};
 use proptest::prelude::*;
@@ -57,16 +58,42 @@ fn every_operation_kind_round_trips() {
 fn a_spec_without_source_or_edited_after_reading_is_refused_before_applying() {
     let dir = TempDir::new("journal-spec");
     let (mut durable, _) = DurableLedger::open(dir.path(), options(0)).unwrap();
-    let mut spec = journal_common::specs().remove(0);
-    spec.name = "renamed in memory".into();
-    let operation = Operation::CreateCurrency { spec: Box::new(spec), at: Timestamp(1) };
-    let error = durable.apply(&operation).unwrap_err();
-    assert!(matches!(
-        error,
-        opencoin_ledger::journal::ApplyError::Journal(JournalError::Unencodable { index: 0, .. })
-    ));
-    assert!(durable.ledger().currency_codes().is_empty(), "nothing was applied");
-    assert_eq!(durable.record_count(), 0);
+    let mut edited = journal_common::specs().remove(0);
+    edited.name = "renamed in memory".into();
+
+    // Built in code, not read from a file: there is no text to record.
+    let built = CurrencySpec::from_raw(raw::CurrencyFile {
+        code: "RAW".into(),
+        name: "built in code".into(),
+        decimals: 1,
+        supply: raw::Supply {
+            policy: "mutual_credit".into(),
+            credit_limit: Some("5.0".into()),
+            ..raw::Supply::default()
+        },
+        rules: vec![],
+        exempt_accounts: vec![],
+        accounts: vec![],
+        exchange_links: vec![],
+    })
+    .unwrap();
+    assert!(built.source().is_none());
+
+    let cases = [
+        (edited, EncodeError::SpecEditedAfterReading(journal_common::code("VLG"))),
+        (built, EncodeError::SpecWithoutSource(journal_common::code("RAW"))),
+    ];
+    for (spec, expected) in cases {
+        let operation = Operation::CreateCurrency { spec: Box::new(spec), at: Timestamp(1) };
+        let Err(ApplyError::Journal(JournalError::Unencodable { index: 0, problem })) =
+            durable.apply(&operation)
+        else {
+            panic!("not refused as unencodable: {expected}");
+        };
+        assert_eq!(problem, expected);
+        assert!(durable.ledger().currency_codes().is_empty(), "nothing was applied");
+        assert_eq!(durable.record_count(), 0);
+    }
 }
 
 #[test]
@@ -161,10 +188,7 @@ fn refused_operations_and_refused_atomic_batches_write_nothing() {
         currency: journal_common::code("NOPE"),
         at: Timestamp(journal_common::START + 10_000_000),
     });
-    assert!(matches!(
-        error,
-        Err(opencoin_ledger::journal::ApplyError::Refused(Rejection::UnknownCurrency(_)))
-    ));
+    assert!(matches!(error, Err(ApplyError::Refused(Rejection::UnknownCurrency(_)))));
 
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(durable.ledger().state_hash(), hash);

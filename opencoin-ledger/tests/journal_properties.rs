@@ -83,7 +83,7 @@ proptest! {
         // Another operator key.
         prop_assert_eq!(
             verify_account_history(&history, &key(78).verifying_key()),
-            Err(ProofError::BadCheckpointSignature)
+            Err(ProofError::InvalidCheckpointSignature)
         );
 
         let size = checkpoint.record_count;

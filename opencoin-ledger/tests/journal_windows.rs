@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use journal_common::{TempDir, code, key, record_offsets};
+use journal_common::{TempDir, code, key, record_end, record_offsets};
 use opencoin_core::{AccountId, AccountKind, Action, Amount, CurrencySpec, Timestamp, Transaction};
 use opencoin_ledger::journal::{
     DurableLedger, JOURNAL_FILE, JournalOptions, SyncPolicy, decode_operation,
@@ -227,8 +227,8 @@ fn assert_journal_holds(dir: &Path, expected: &[Operation]) {
 
     let mut previous = [0_u8; 32];
     for (number, (&offset, operation)) in offsets.iter().zip(expected).enumerate() {
-        let len = u32::from_be_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
-        let framed = &bytes[offset..offset + 8 + len];
+        let record = &bytes[offset..record_end(&bytes, offset)];
+        let (framed, stored) = record.split_at(record.len() - 32);
         let body = &framed[8..];
         assert_eq!(u64::from_be_bytes(body[..8].try_into().unwrap()), number as u64);
         let at = u64::from_be_bytes(body[8..16].try_into().unwrap());
@@ -239,14 +239,10 @@ fn assert_journal_holds(dir: &Path, expected: &[Operation]) {
         let mut hasher = blake3::Hasher::new_derive_key("opencoin 2026-12 journal record v1");
         hasher.update(&previous);
         hasher.update(framed);
-        let stored = &bytes[offset + 8 + len..offset + 8 + len + 32];
         assert_eq!(hasher.finalize().as_bytes(), stored, "record {number}: chain hash");
         previous = stored.try_into().unwrap();
     }
-    let end = offsets.last().map_or(16, |&offset| {
-        let len = u32::from_be_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
-        offset + 8 + len + 32
-    });
+    let end = offsets.last().map_or(16, |&offset| record_end(&bytes, offset));
     assert_eq!(end, bytes.len(), "bytes after the last record");
 }
 

@@ -301,8 +301,7 @@ pub fn record_offsets(bytes: &[u8]) -> Vec<usize> {
     let mut offsets = Vec::new();
     let mut offset = 16;
     while offset + 8 <= bytes.len() {
-        let len = u32::from_be_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
-        let end = offset + 8 + len + 32;
+        let end = record_end(bytes, offset);
         if end > bytes.len() {
             break;
         }
@@ -310,4 +309,12 @@ pub fn record_offsets(bytes: &[u8]) -> Vec<usize> {
         offset = end;
     }
     offsets
+}
+
+/// The byte offset just past the record that starts at `offset`, read with
+/// the documented framing: an 8-byte frame header whose first 4 bytes are
+/// the body length, the body, a 32-byte hash.
+pub fn record_end(bytes: &[u8], offset: usize) -> usize {
+    let len = u32::from_be_bytes(bytes[offset..offset + 4].try_into().unwrap()) as usize;
+    offset + 8 + len + 32
 }
