@@ -15,7 +15,7 @@
 //! and a balance at or below `A`, or negative (mutual credit), does not
 //! change. This is the usual meaning of "compounded": 7% per year compounded
 //! daily melts `1 - (1 - 0.07/365)^365`, about 6.76%, over a whole year;
-//! choose the step `period` to melt exactly `r` each period.
+//! with `step = "period"`, the file's default, exactly `r` melts each period.
 //!
 //! Steps are counted on a grid anchored at the Unix epoch: from `t0` to `t1`
 //! there are `floor(t1 / s) - floor(t0 / s)` steps. Counting this way, the
@@ -23,11 +23,16 @@
 //!
 //! # Exactness and rounding
 //!
-//! `f^k` is computed in `rust_decimal` (28 significant digits) as a
-//! product of precomputed `f^(2^i)`, always in the same order, so every
-//! machine gets the same bits. A factor smaller than 10^-28 counts as zero:
-//! everything above the allowance has melted by then. Writing that factor
-//! as its mantissa over a power of ten, `m / 10^s`, the kept excess is
+//! `f^k` is computed in `rust_decimal` as a product of precomputed
+//! `f^(2^i)`, always in the same order, so every machine gets the same bits.
+//! Each multiplication rounds to 28 decimal places and each squaring doubles
+//! the error carried in, so the factor is within `k * 10^-28` of the true
+//! `f^k` (a year of daily steps: within 4 * 10^-26). A factor that falls
+//! below half of 10^-28 becomes zero, which changes no result: times any
+//! amount (below 10^28 minor units) it would keep less than half a unit.
+//!
+//! Writing the factor as its mantissa over a power of ten, `m / 10^s`, the
+//! kept excess is
 //!
 //! ```text
 //! floor(excess * m / 10^s)                           (rounding down)
@@ -46,9 +51,10 @@
 //! A little. The ledger melts an account lazily, whenever it is touched, and
 //! each touch rounds to a whole minor unit. Melting `b` over `k1` steps and
 //! then over `k2` steps can therefore differ from melting it over `k1 + k2`
-//! steps in one go, by less than one minor unit per intermediate touch (and
+//! steps in one go, by at most one minor unit per intermediate touch (and
 //! with rounding down, the account touched more often never ends higher,
-//! except by noise in the 28th significant digit). The property tests check
+//! unless the factors' rounding noise, above, tips a product that lies a
+//! hair below a whole unit). The property tests check
 //! `|split - direct| <= touches` for balances up to 10^18 minor units.
 //!
 //! # Speed
@@ -69,13 +75,13 @@
 //!   shortfall cannot carry into the top bits, and they are the exact
 //!   answer.
 //!
-//! Otherwise the exact product lies within `excess * 2^-128` of a whole
-//! number (a random balance lands there with odds of about
-//! `excess / 2^128`; a product that is exactly whole, or exactly a half
-//! when rounding to nearest, nearly always does). Then, and for factors
-//! outside the cache, `excess * m` is formed in four 64-bit limbs and
-//! divided by `10^s` exactly, in at most two long divisions by powers of ten
-//! below 2^64.
+//! Otherwise the exact product lies within `excess * 2^-128` of a rounding
+//! boundary: a whole number, or a half when rounding to nearest. A random
+//! balance lands there with odds of about `excess / 2^128`; a product that
+//! is exactly on a boundary nearly always does, unless the factor is exact
+//! in binary (0.5, 0.25). Then, and for factors outside the cache,
+//! `excess * m` is divided by `10^s` exactly, as a 256-bit number in four
+//! 64-bit limbs, in at most two long divisions by powers of ten below 2^64.
 
 use opencoin_core::spec::{DemurrageSpec, MeltDestination, MeltRounding};
 use opencoin_core::{Amount, SpecError, Timestamp};
@@ -129,7 +135,7 @@ struct CachedFactor {
 #[derive(Debug, Clone)]
 pub struct Demurrage {
     step_seconds: u64,
-    per_step_factor: Decimal,
+    /// `f^(2^i)` at index `i`; `f` itself at index 0.
     factor_powers: [Decimal; POWERS],
     /// `f^k` for `k` in `0..CACHED_STEPS`, each equal to what
     /// [`Demurrage::factor_from_powers`] computes.
@@ -149,16 +155,20 @@ pub struct Melt {
 }
 
 impl Demurrage {
-    /// Prepares a demurrage rule whose amounts have `decimals` decimals.
+    /// Prepares a demurrage rule; `path`, such as `rules[2]`, is where the
+    /// rule sits in its file, for errors.
     ///
     /// # Errors
     ///
-    /// [`SpecError`] at `{path}.rate` if the rate is so small for the number
-    /// of steps per period that the per-step fraction `r / n` rounds to
-    /// zero in 28 digits (for example 10^-28 per year, compounded every
-    /// minute): such a rule would never melt anything.
+    /// [`SpecError`] at `{path}.step` if the step does not divide the
+    /// period. [`SpecError`] at `{path}.rate` if the rate is so small for the
+    /// number of steps per period that the per-step fraction `r / n` rounds
+    /// to zero in 28 decimal places (for example 10^-28 per year, compounded
+    /// every minute): such a rule would never melt anything. Also at
+    /// `{path}.rate` for a rate that a spec built in code, past the file
+    /// loader's checks, makes so large that one step melts everything.
     pub fn compile(path: &str, spec: &DemurrageSpec) -> Result<Demurrage, SpecError> {
-        let invalid = || {
+        let too_small = || {
             SpecError::new(
                 format!("{path}.rate"),
                 format!("{} is too small to melt anything when compounded per step", spec.rate),
@@ -172,10 +182,16 @@ impl Demurrage {
             ));
         }
         let per_step_rate =
-            spec.rate.checked_div(Decimal::from(steps_per_period)).ok_or_else(invalid)?;
-        let per_step_factor = Decimal::ONE.checked_sub(per_step_rate).ok_or_else(invalid)?;
-        if per_step_factor <= Decimal::ZERO || per_step_factor >= Decimal::ONE {
-            return Err(invalid());
+            spec.rate.checked_div(Decimal::from(steps_per_period)).ok_or_else(too_small)?;
+        let per_step_factor = Decimal::ONE.checked_sub(per_step_rate).ok_or_else(too_small)?;
+        if per_step_factor >= Decimal::ONE {
+            return Err(too_small());
+        }
+        if per_step_factor <= Decimal::ZERO {
+            return Err(SpecError::new(
+                format!("{path}.rate"),
+                format!("{} per {} melts everything within one step", spec.rate, spec.period),
+            ));
         }
 
         let mut factor_powers = [Decimal::ZERO; POWERS];
@@ -189,7 +205,6 @@ impl Demurrage {
 
         let mut demurrage = Demurrage {
             step_seconds: spec.step.seconds(),
-            per_step_factor,
             factor_powers,
             cached_factors: Box::default(),
             free_allowance: spec.free_allowance.minor_units(),
@@ -212,7 +227,7 @@ impl Demurrage {
 
     /// The fraction of the excess kept per step, `1 - r / n`.
     pub fn per_step_factor(&self) -> Decimal {
-        self.per_step_factor
+        self.factor_powers[0]
     }
 
     /// The free allowance in minor units.
@@ -228,11 +243,12 @@ impl Demurrage {
 
     /// The factor `f^steps`.
     pub fn factor(&self, steps: u64) -> Decimal {
-        let cached = usize::try_from(steps).ok().and_then(|steps| self.cached_factors.get(steps));
-        match cached {
-            Some(factor) => factor.decimal,
-            None => self.factor_from_powers(steps),
-        }
+        self.cached(steps).map_or_else(|| self.factor_from_powers(steps), |cached| cached.decimal)
+    }
+
+    /// The cached factor for `steps`, if `steps` is below [`CACHED_STEPS`].
+    fn cached(&self, steps: u64) -> Option<&CachedFactor> {
+        usize::try_from(steps).ok().and_then(|steps| self.cached_factors.get(steps))
     }
 
     /// `f^steps` as the product of the precomputed `f^(2^i)` for the set
@@ -264,18 +280,15 @@ impl Demurrage {
             return unchanged;
         };
 
+        // The fixed point decides nearly every cached step count; exact
+        // division decides the rest, and every count past the cache.
         let unsigned_excess = excess.unsigned_abs();
-        let cached = usize::try_from(steps).ok().and_then(|steps| self.cached_factors.get(steps));
-        let kept = match cached {
-            Some(&CachedFactor { decimal, fixed_point: Some(fixed_point) }) => {
+        let fixed_point = self.cached(steps).and_then(|cached| cached.fixed_point);
+        let kept = fixed_point
+            .and_then(|fixed_point| {
                 kept_by_fixed_point(unsigned_excess, fixed_point, self.rounding)
-                    .unwrap_or_else(|| kept_exactly(unsigned_excess, decimal, self.rounding))
-            }
-            Some(&CachedFactor { decimal, fixed_point: None }) => {
-                kept_exactly(unsigned_excess, decimal, self.rounding)
-            }
-            None => kept_exactly(unsigned_excess, self.factor_from_powers(steps), self.rounding),
-        };
+            })
+            .unwrap_or_else(|| kept_exactly(unsigned_excess, self.factor(steps), self.rounding));
         let kept = i128::try_from(kept).unwrap_or(i128::MAX).clamp(0, excess);
 
         Melt { balance: self.free_allowance + kept, melted: excess - kept }
@@ -294,29 +307,20 @@ impl Demurrage {
     }
 }
 
-/// `floor(factor * 2^128)` for a factor in `[0, 1)`, by binary long
-/// division of `m * 2^128` by `10^s`; `None` for a factor that is negative,
-/// at least one, or (impossibly) of a scale above 28.
+/// `floor(factor * 2^128)` for a factor `m / 10^s` in `[0, 1)`: the
+/// 256-bit `m * 2^128` divided by `10^s`; `None` for a factor that is
+/// negative, at least one, or (impossibly) of a scale above 28.
 fn fixed_point(factor: Decimal) -> Option<u128> {
     let mantissa = u128::try_from(factor.mantissa()).ok()?;
-    let divisor = *POWERS_OF_TEN.get(factor.scale() as usize)?;
+    let scale = factor.scale() as usize;
+    let divisor = *POWERS_OF_TEN.get(scale)?;
     if mantissa >= divisor {
         return None;
     }
 
-    // Each round doubles the remainder and takes out the divisor once if it
-    // fits, which yields the next bit of the quotient. The remainder stays
-    // below the divisor (below 2^94), so doubling it cannot overflow.
-    let mut remainder = mantissa;
-    let mut quotient = 0_u128;
-    for _ in 0..128 {
-        remainder <<= 1;
-        quotient <<= 1;
-        if remainder >= divisor {
-            remainder -= divisor;
-            quotient |= 1;
-        }
-    }
+    // With `m` below `10^s`, the quotient is below 2^128: its high half is
+    // zero.
+    let ((_, quotient), _) = divide_by_power_of_ten((mantissa, 0), scale);
     Some(quotient)
 }
 
@@ -347,20 +351,29 @@ fn kept_by_fixed_point(excess: u128, fixed_point: u128, rounding: MeltRounding) 
 }
 
 /// The kept excess `excess * m / 10^s` for `factor = m / 10^s`, rounded
-/// once by `rounding`, computed exactly: the product in four 64-bit limbs,
-/// divided by `10^s` in at most two long divisions. Saturates at
-/// `u128::MAX` for a quotient that does not fit, which only a factor above
-/// one could give. Factors are never negative; the mantissa's sign is
-/// ignored. A factor of a scale above 28, which `rust_decimal` never
-/// produces, keeps the whole excess.
+/// once by `rounding`, computed exactly: the 256-bit product divided by
+/// `10^s`. Saturates at `u128::MAX` for a quotient that does not fit, which
+/// only a factor above one could give. Factors are never negative; the
+/// mantissa's sign is ignored. A factor of a scale above 28, which
+/// `rust_decimal` never produces, keeps the whole excess.
 fn kept_exactly(excess: u128, factor: Decimal, rounding: MeltRounding) -> u128 {
     let scale = factor.scale() as usize;
     let Some(&divisor) = POWERS_OF_TEN.get(scale) else {
         return excess;
     };
-    let mantissa = factor.mantissa().unsigned_abs();
 
-    let (high, low) = multiply_wide(excess, mantissa);
+    let product = multiply_wide(excess, factor.mantissa().unsigned_abs());
+    let ((quotient_high, quotient), remainder) = divide_by_power_of_ten(product, scale);
+
+    let quotient = if quotient_high == 0 { quotient } else { u128::MAX };
+    let up = rounding == MeltRounding::Nearest && remainder >= divisor - remainder;
+    quotient.saturating_add(u128::from(up))
+}
+
+/// The 256-bit `(high, low)` divided by `10^scale`, for a scale of at most
+/// 28 (the callers check it): the quotient as `(high, low)` and the
+/// remainder.
+fn divide_by_power_of_ten((high, low): (u128, u128), scale: usize) -> ((u128, u128), u128) {
     // Least significant limb first; the casts keep the low 64 bits.
     let mut limbs = [low as u64, (low >> 64) as u64, high as u64, (high >> 64) as u64];
 
@@ -374,14 +387,8 @@ fn kept_exactly(excess: u128, factor: Decimal, rounding: MeltRounding) -> u128 {
     let second_remainder = divide_limbs(&mut limbs, second);
     let remainder = u128::from(second_remainder) * u128::from(first) + u128::from(first_remainder);
 
-    let [quotient_low, quotient_high, quotient_over, quotient_top] = limbs;
-    let quotient = if quotient_over == 0 && quotient_top == 0 {
-        (u128::from(quotient_high) << 64) | u128::from(quotient_low)
-    } else {
-        u128::MAX
-    };
-    let up = rounding == MeltRounding::Nearest && remainder >= divisor - remainder;
-    quotient.saturating_add(u128::from(up))
+    let [limb_0, limb_1, limb_2, limb_3] = limbs.map(u128::from);
+    (((limb_3 << 64) | limb_2, (limb_1 << 64) | limb_0), remainder)
 }
 
 /// The full product `a * b` as `(high, low)` 128-bit halves.
@@ -435,6 +442,25 @@ mod tests {
     use proptest::strategy::Strategy;
     use rust_decimal::RoundingStrategy;
 
+    /// A spec built in code (past the file loader's checks) that burns
+    /// what melts, with amounts of two decimals.
+    fn spec(
+        rate: &str,
+        period: &str,
+        step: &str,
+        allowance: i128,
+        rounding: MeltRounding,
+    ) -> DemurrageSpec {
+        DemurrageSpec {
+            rate: rate.parse().unwrap(),
+            period: Period::parse(period).unwrap(),
+            step: Period::parse(step).unwrap(),
+            free_allowance: Amount::from_minor_units(allowance, 2).unwrap(),
+            rounding,
+            destination: MeltDestination::Burn,
+        }
+    }
+
     fn rule(
         rate: &str,
         period: &str,
@@ -442,15 +468,7 @@ mod tests {
         allowance: i128,
         rounding: MeltRounding,
     ) -> Demurrage {
-        let spec = DemurrageSpec {
-            rate: rate.parse().unwrap(),
-            period: Period::parse(period).unwrap(),
-            step: Period::parse(step).unwrap(),
-            free_allowance: Amount::from_minor_units(allowance, 2).unwrap(),
-            rounding,
-            destination: MeltDestination::Burn,
-        };
-        Demurrage::compile("rules[0]", &spec).unwrap()
+        Demurrage::compile("rules[0]", &spec(rate, period, step, allowance, rounding)).unwrap()
     }
 
     #[test]
@@ -515,7 +533,8 @@ mod tests {
         }
         // f^0 is one, f^1 is 1 - 0.02/90.
         assert_eq!(demurrage.factor(0), Decimal::ONE);
-        assert_eq!(demurrage.factor(1), demurrage.per_step_factor());
+        assert_eq!(demurrage.factor(1), Decimal::ONE - Decimal::new(2, 2) / Decimal::from(90));
+        assert_eq!(demurrage.per_step_factor(), demurrage.factor(1));
     }
 
     #[test]
@@ -582,6 +601,25 @@ mod tests {
         let half = fixed_point(Decimal::new(5, 1)).unwrap();
         assert_eq!(kept_by_fixed_point(3, half, MeltRounding::Down), Some(1));
         assert_eq!(kept_by_fixed_point(3, half, MeltRounding::Nearest), Some(2));
+    }
+
+    #[test]
+    fn divide_by_power_of_ten_by_hand() {
+        // 2^128 = 340282366920938463463374607431768211456: dividing by 10^28
+        // splits off its last 28 digits as the remainder, dividing by 10^5
+        // its last five.
+        assert_eq!(
+            divide_by_power_of_ten((1, 0), 28),
+            ((0, 34_028_236_692), 938_463_463_374_607_431_768_211_456)
+        );
+        assert_eq!(
+            divide_by_power_of_ten((1, 0), 5),
+            ((0, 3_402_823_669_209_384_634_633_746_074_317_682), 11_456)
+        );
+        // 10^28 * 2^128 / 10^28 = 2^128: a quotient in the high half.
+        assert_eq!(divide_by_power_of_ten((10_u128.pow(28), 0), 28), ((1, 0), 0));
+        // Dividing by 10^0 changes nothing.
+        assert_eq!(divide_by_power_of_ten((3, 4), 0), ((3, 4), 0));
     }
 
     #[test]
@@ -711,16 +749,24 @@ mod tests {
         // Built in code, past the file loader's own check: a one-day step in
         // a twelve-hour period, and a 7-day step in a 30-day period.
         for (period, step) in [("12h", "1d"), ("30d", "7d")] {
-            let spec = DemurrageSpec {
-                rate: "0.02".parse().unwrap(),
-                period: Period::parse(period).unwrap(),
-                step: Period::parse(step).unwrap(),
-                free_allowance: Amount::from_minor_units(0, 2).unwrap(),
-                rounding: MeltRounding::Down,
-                destination: MeltDestination::Burn,
-            };
+            let spec = spec("0.02", period, step, 0, MeltRounding::Down);
             let error = Demurrage::compile("rules[3]", &spec).unwrap_err();
             assert_eq!(error.path, "rules[3].step", "{period} / {step}");
+        }
+    }
+
+    #[test]
+    fn a_rate_that_melts_everything_in_one_step_is_refused() {
+        // Built in code, past the file loader's limit of 100% per period:
+        // 150% per day in daily steps would keep 1 - 1.5 = -0.5 per step,
+        // and 100% exactly would keep nothing. The message must say so, not
+        // call the rate too small.
+        for rate in ["1.5", "1"] {
+            let spec = spec(rate, "1d", "1d", 0, MeltRounding::Down);
+            let error = Demurrage::compile("rules[1]", &spec).unwrap_err();
+            assert_eq!(error.path, "rules[1].rate", "{rate}");
+            assert!(error.problem.contains("melts everything within one step"), "{error}");
+            assert!(error.problem.contains(rate), "{error}");
         }
     }
 

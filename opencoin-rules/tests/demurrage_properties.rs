@@ -228,10 +228,9 @@ proptest! {
     /// from melting over `k1 + k2` at once by at most one minor unit per
     /// intermediate touch, for balances up to 10^18 minor units, and that
     /// with rounding down the account touched more often never ends higher
-    /// "except by noise in the 28th significant digit". Such noise can only
-    /// lift the split result above the direct one when the direct product
-    /// `excess * f^k` sits a hair below a whole unit; the test allows
-    /// exactly that and nothing more.
+    /// unless the factors' rounding noise tips a product that lies a hair
+    /// below a whole unit. The test allows exactly that, one unit with the
+    /// direct product within 10^-6 of the next unit, and nothing more.
     #[test]
     fn touching_often_costs_at_most_a_unit_per_touch(
         design in design(),
