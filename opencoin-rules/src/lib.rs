@@ -1,7 +1,7 @@
 //! The rules a community designs its currency with, and their evaluation.
 //!
 //! A [`CurrencySpec`] is compiled once into a [`RuleSet`]: perimeters become
-//! geometry, sector lists become matchers, demurrage rates become exact
+//! geometry, sector lists become matchers, demurrage rates become per-step
 //! factors. When an account is opened or changed, [`RuleSet::profile`]
 //! decides everything that depends only on the account (is it inside the
 //! perimeter, is it in a banned sector, which ceiling applies, does it
@@ -203,7 +203,9 @@ impl RuleSet {
     ///
     /// [`SpecError`] for what only compilation can find: a polygon that
     /// crosses itself or whose holes leave it, a geohash cell the geohash
-    /// crate refuses.
+    /// crate refuses. A spec built in code, past the file loader, is also
+    /// held here to the loader's limits on the number of rules and to one
+    /// demurrage rule.
     pub fn compile(spec: &CurrencySpec) -> Result<RuleSet, SpecError> {
         // Files are held to this limit when loaded; a spec built in code is
         // held to it here, since a rule's position must fit a RuleIndex.
@@ -223,6 +225,14 @@ impl RuleSet {
                     applies_to: perimeter.applies_to,
                 },
                 RuleKind::Demurrage(spec) => {
+                    // `CurrencySpec::demurrage` names the first demurrage
+                    // rule; a second one here would melt by other figures.
+                    if demurrage.is_some() {
+                        return Err(SpecError::new(
+                            path,
+                            "is a second demurrage rule; a currency has at most one",
+                        ));
+                    }
                     demurrage = Some(Demurrage::compile(&path, spec)?);
                     Check::Demurrage
                 }
@@ -270,8 +280,8 @@ impl RuleSet {
     }
 
     /// The lowest balance an account may reach, in minor units: zero, or
-    /// minus the credit limit under mutual credit (soft limits included: a
-    /// soft floor is not enforced, only warned about).
+    /// minus the credit limit under mutual credit. `None` for a soft credit
+    /// limit, which is only warned about, not enforced.
     pub fn hard_floor(&self) -> Option<i128> {
         match self.credit_floor {
             None => Some(0),
@@ -369,8 +379,8 @@ impl RuleSet {
     /// [`RuleViolation`] naming the rule, the figures and the reason; boxed,
     /// because it is large and only the refusal path pays for it.
     pub fn check(&self, movement: &Movement<'_>) -> Result<Verdict, Box<RuleViolation>> {
-        let mut first: Option<(u32, Failure)> = None;
-        let mut consider = |rank: u32, failure: Failure| {
+        let mut first: Option<(u32, Failure<'_>)> = None;
+        let mut consider = |rank: u32, failure| {
             if first.as_ref().is_none_or(|(best, _)| rank < *best) {
                 first = Some((rank, failure));
             }
@@ -386,7 +396,8 @@ impl RuleSet {
             }
             Movement::Transfer { payer, payee, amount } => {
                 if let Some(rule) = payer.profile.refused_as_payer {
-                    consider(rank(rule), Failure::Refused { rule, side: Side::Payer });
+                    let account = payer.attributes;
+                    consider(rank(rule), Failure::Refused { rule, side: Side::Payer, account });
                 }
                 self.check_payee(payee, &mut consider);
                 if let Some(lowest) = payer.profile.payment_max.filter(|(_, max)| amount > *max) {
@@ -403,20 +414,21 @@ impl RuleSet {
 
         match first {
             None => Ok(verdict),
-            Some((_, failure)) => Err(Box::new(self.explain(failure, movement))),
+            Some((_, failure)) => Err(Box::new(self.explain(failure))),
         }
     }
 
     /// Checks the payee's refusal and ceiling.
-    fn check_payee(&self, payee: Party<'_>, consider: &mut impl FnMut(u32, Failure)) {
+    fn check_payee<'a>(&self, payee: Party<'a>, consider: &mut impl FnMut(u32, Failure<'a>)) {
         if let Some(rule) = payee.profile.refused_as_payee {
-            consider(rank(rule), Failure::Refused { rule, side: Side::Payee });
+            let account = payee.attributes;
+            consider(rank(rule), Failure::Refused { rule, side: Side::Payee, account });
         }
         let balance_after = payee.balance_after;
         if let Some(lowest) = payee.profile.ceiling.filter(|(_, max)| balance_after > *max) {
             let (rule, ceiling) =
                 self.earliest_broken(payee.attributes, balance_after, lowest, Check::ceiling);
-            consider(rank(rule), Failure::Ceiling { rule, ceiling });
+            consider(rank(rule), Failure::Ceiling { rule, ceiling, payee });
         }
     }
 
@@ -443,11 +455,15 @@ impl RuleSet {
     }
 
     /// Checks the mutual-credit floor; a soft floor warns instead.
-    fn check_floor(&self, payer: Party<'_>, consider: &mut impl FnMut(u32, Failure)) -> Verdict {
+    fn check_floor<'a>(
+        &self,
+        payer: Party<'a>,
+        consider: &mut impl FnMut(u32, Failure<'a>),
+    ) -> Verdict {
         match self.credit_floor {
             Some((floor, enforcement)) if payer.balance_after < floor => match enforcement {
                 Enforcement::Hard => {
-                    consider(SUPPLY_RANK, Failure::CreditFloor { floor });
+                    consider(SUPPLY_RANK, Failure::CreditFloor { floor, payer });
                     Verdict::Allowed
                 }
                 Enforcement::Soft => Verdict::Warned(Warning::CreditLimitExceeded {
@@ -462,24 +478,12 @@ impl RuleSet {
 
     /// Turns a compact failure into the full, readable violation. Runs only
     /// on the refusal path.
-    fn explain(&self, failure: Failure, movement: &Movement<'_>) -> RuleViolation {
-        let (payer, payee) = match *movement {
-            Movement::Issue { payee, .. } => (None, Some(payee)),
-            Movement::Transfer { payer, payee, .. } => (Some(payer), Some(payee)),
-            Movement::Redeem { payer, .. } => (Some(payer), None),
-        };
+    fn explain(&self, failure: Failure<'_>) -> RuleViolation {
         match failure {
-            Failure::Refused { rule, side } => {
-                let party = if side == Side::Payer { payer } else { payee };
-                let detail = party
-                    .map(|party| self.refusal_detail(rule, side, party.attributes))
-                    .unwrap_or(ViolationDetail::OutsidePerimeter {
-                        side,
-                        account: AccountId(0),
-                        location: None,
-                    });
-                RuleViolation { rule: self.rule_ref(rule), detail }
-            }
+            Failure::Refused { rule, side, account } => RuleViolation {
+                rule: self.rule_ref(rule),
+                detail: self.refusal_detail(rule, side, account),
+            },
             Failure::PaymentMax { rule, amount, max } => RuleViolation {
                 rule: self.rule_ref(rule),
                 detail: ViolationDetail::ExceedsPaymentMax {
@@ -487,30 +491,22 @@ impl RuleSet {
                     max: self.amount(max),
                 },
             },
-            Failure::Ceiling { rule, ceiling } => {
-                let payee =
-                    payee.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
-                RuleViolation {
-                    rule: self.rule_ref(rule),
-                    detail: ViolationDetail::ExceedsBalanceCeiling {
-                        account: payee.0,
-                        balance_after: self.amount(payee.1),
-                        ceiling: self.amount(ceiling),
-                    },
-                }
-            }
-            Failure::CreditFloor { floor } => {
-                let payer =
-                    payer.map(|p| (p.attributes.id, p.balance_after)).unwrap_or((AccountId(0), 0));
-                RuleViolation {
-                    rule: supply_ref("supply.credit_limit", "credit limit", "credit_limit"),
-                    detail: ViolationDetail::ExceedsCreditLimit {
-                        account: payer.0,
-                        balance_after: self.amount(payer.1),
-                        floor: self.amount(floor),
-                    },
-                }
-            }
+            Failure::Ceiling { rule, ceiling, payee } => RuleViolation {
+                rule: self.rule_ref(rule),
+                detail: ViolationDetail::ExceedsBalanceCeiling {
+                    account: payee.attributes.id,
+                    balance_after: self.amount(payee.balance_after),
+                    ceiling: self.amount(ceiling),
+                },
+            },
+            Failure::CreditFloor { floor, payer } => RuleViolation {
+                rule: supply_ref("supply.credit_limit", "credit limit", "credit_limit"),
+                detail: ViolationDetail::ExceedsCreditLimit {
+                    account: payer.attributes.id,
+                    balance_after: self.amount(payer.balance_after),
+                    floor: self.amount(floor),
+                },
+            },
             Failure::SupplyCap { supply_after, cap } => RuleViolation {
                 rule: supply_ref("supply.cap", "supply cap", "supply_cap"),
                 detail: ViolationDetail::ExceedsSupplyCap {
@@ -521,6 +517,11 @@ impl RuleSet {
         }
     }
 
+    /// The figures of a refusal by a perimeter or a sector list, the only
+    /// rules a profile refuses a party by; the sector to blame is looked up
+    /// again from the attributes. An index that names another kind of rule
+    /// can only come from a profile made by another rule set, and is
+    /// reported as a perimeter.
     fn refusal_detail(
         &self,
         rule: RuleIndex,
@@ -564,13 +565,15 @@ impl RuleSet {
     }
 }
 
-/// A refusal before it is explained: small, so the check stays cheap.
+/// A refusal before it is explained: figures and the borrowed party it is
+/// about, so that the check allocates nothing until it knows which refusal
+/// to report, and the explanation needs nothing else.
 #[derive(Debug, Clone, Copy)]
-enum Failure {
-    Refused { rule: RuleIndex, side: Side },
+enum Failure<'a> {
+    Refused { rule: RuleIndex, side: Side, account: &'a AccountAttributes },
     PaymentMax { rule: RuleIndex, amount: i128, max: i128 },
-    Ceiling { rule: RuleIndex, ceiling: i128 },
-    CreditFloor { floor: i128 },
+    Ceiling { rule: RuleIndex, ceiling: i128, payee: Party<'a> },
+    CreditFloor { floor: i128, payer: Party<'a> },
     SupplyCap { supply_after: i128, cap: i128 },
 }
 

@@ -8,8 +8,8 @@ use thiserror::Error;
 /// A reference to the rule that decided, as the file names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRef {
-    /// Where the rule is in the file: `rules[2]`, or `supply` for limits
-    /// that belong to the supply policy.
+    /// Where the rule is in the file: `rules[2]`, or `supply.credit_limit`
+    /// and `supply.cap` for the limits of the supply policy.
     pub path: String,
     /// The rule's name in the file (or its default name).
     pub name: String,

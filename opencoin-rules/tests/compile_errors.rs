@@ -3,7 +3,9 @@
 //! caught when the file is compiled into a rule set or added to a ledger: a
 //! polygon whose ring crosses itself, a hole that lies outside its polygon,
 //! a demurrage rate too small to compound in 28 digits, an exchange link to
-//! a currency that does not exist. Each must be refused with a `SpecError`
+//! a currency that does not exist. A spec built in code skips the loader, so
+//! compiling also refuses what the loader would have: here, a second
+//! demurrage rule. Each must be refused with a `SpecError`
 //! whose path points at the offending part of the file (read here from the
 //! file text, counting rules and polygons by hand) and whose problem says
 //! what is wrong.
@@ -113,6 +115,29 @@ destination = "burn"
 "#,
     );
     assert_eq!(error.path, "rules[0].rate");
+}
+
+#[test]
+fn second_demurrage_rule_built_in_code() {
+    // The loader refuses a file with two demurrage rules; a spec changed in
+    // code after loading must be refused when compiled, at the second rule
+    // (rules[2], after the harmless rule and the first demurrage rule).
+    let text = format!(
+        r#"{HEAD}{HARMLESS_RULE}
+[[rules]]
+kind = "demurrage"
+rate = "2%"
+period = "90d"
+destination = "burn"
+"#
+    );
+    let mut spec = CurrencySpec::from_toml_str(&text).unwrap();
+    assert!(RuleSet::compile(&spec).is_ok());
+    spec.rules.push(spec.rules[1].clone());
+
+    let error = RuleSet::compile(&spec).unwrap_err();
+    assert_eq!(error.path, "rules[2]");
+    assert!(error.problem.contains("second demurrage rule"), "{error}");
 }
 
 #[test]
