@@ -195,14 +195,22 @@ fn perimeter_sides_and_missing_locations() {
 }
 
 #[test]
-fn perimeter_outside_on_both_sides_names_one_side() {
-    // Both are outside; the verdict must still be a single, stable answer.
+fn perimeter_outside_on_both_sides_names_the_payer() {
+    // Both are outside; `RuleSet::check` promises a single, stable answer
+    // that names the payer when both sides break the same rule.
     let rules = compile(&format!("{MUTUAL_CREDIT}\n[[rules]]\nkind = \"perimeter\"\n{CIRCLE}\n"));
     let (payer, payee) = (member(1, AWAY), member(2, AWAY));
     let first = small_transfer(&rules, &payer, &payee).unwrap_err();
     let again = small_transfer(&rules, &payer, &payee).unwrap_err();
     assert_eq!(first, again);
-    assert!(matches!(first.detail, ViolationDetail::OutsidePerimeter { .. }));
+    assert_eq!(
+        first.detail,
+        ViolationDetail::OutsidePerimeter {
+            side: Side::Payer,
+            account: payer.id,
+            location: payer.location,
+        }
+    );
 }
 
 #[test]
