@@ -18,7 +18,10 @@ pub enum Operation {
     /// Adds a currency and opens the accounts its file declares, issuing
     /// their opening balances.
     CreateCurrency {
-        /// The validated spec.
+        /// The spec, as read and validated from a currency file. The ledger
+        /// checks declared account ids and owner keys again, since a spec's
+        /// fields can be changed in code, and trusts the rest of that
+        /// validation.
         spec: Box<CurrencySpec>,
         /// When.
         at: Timestamp,

@@ -29,8 +29,8 @@ use opencoin_core::{
     Transaction,
 };
 use opencoin_ledger::{
-    ActivityReputation, BatchRejection, EventKind, EventLog, Operation, PostingKind, Receipt,
-    Rejection, ReputationModule, UpdateAccount,
+    ActivityReputation, BatchRejection, EventKind, EventLog, Ledger, LedgerConfig, OpenAccount,
+    Operation, PostingKind, QueryError, Receipt, Rejection, ReputationModule, UpdateAccount,
 };
 use opencoin_rules::{RuleRef, RuleViolation, Side, ViolationDetail, Warning};
 
@@ -153,6 +153,14 @@ fn submit(signed: opencoin_core::SignedTransaction) -> Operation {
 /// Seventeen sector codes, one more than an account may have.
 fn seventeen_sectors() -> Vec<SectorCode> {
     (0..17).map(|n| SectorCode::new(&format!("{}", 1000 + n)).unwrap()).collect()
+}
+
+/// The public key whose y coordinate is 1: the identity point, of order 1,
+/// for which anyone can sign under the cofactored signature rules.
+fn identity_key() -> VerifyingKey {
+    let mut identity = [0; 32];
+    identity[0] = 1;
+    VerifyingKey::from_bytes(&identity).unwrap()
 }
 
 #[test]
@@ -455,16 +463,12 @@ fn every_reachable_rejection_names_its_reason_and_changes_nothing() {
             Rejection::TooManySectors { count: 17, max: 16 },
         ),
         (
-            // y = 1 encodes the identity point, of order 1: under the
-            // cofactored signature rules anyone could sign for it.
             "opening an account whose owner key is of small order",
             |w| {
                 let mut operation =
                     w.open_request(41, "VLG", AccountKind::Member, None, &[], day(1));
                 if let Operation::OpenAccount(open) = &mut operation {
-                    let mut identity = [0; 32];
-                    identity[0] = 1;
-                    open.owner = VerifyingKey::from_bytes(&identity).unwrap();
+                    open.owner = identity_key();
                 }
                 operation
             },
@@ -494,6 +498,30 @@ fn every_reachable_rejection_names_its_reason_and_changes_nothing() {
                 Operation::CreateCurrency { spec: Box::new(common::spec(&toml)), at: day(1) }
             },
             Rejection::AccountExists(AccountId(9)),
+        ),
+        (
+            // Regression: a file is validated when read, but a spec's fields
+            // are public, and the ledger opened what an edited one declared
+            // without checking ids or keys again.
+            "a currency declaring one account twice, edited after reading",
+            |_| {
+                let toml = issued("NEW", &key(1), None) + &declared_account(60, "fund", "0.00");
+                let mut spec = common::spec(&toml);
+                spec.accounts.push(spec.accounts[0].clone());
+                Operation::CreateCurrency { spec: Box::new(spec), at: day(1) }
+            },
+            Rejection::AccountExists(AccountId(60)),
+        ),
+        (
+            // As above.
+            "a currency declaring an account with an owner key of small order",
+            |_| {
+                let toml = issued("NEW", &key(1), None) + &declared_account(61, "fund", "0.00");
+                let mut spec = common::spec(&toml);
+                spec.accounts[0].owner = identity_key();
+                Operation::CreateCurrency { spec: Box::new(spec), at: day(1) }
+            },
+            Rejection::WeakOwnerKey { account: AccountId(61) },
         ),
         (
             "creating a currency twice",
@@ -548,18 +576,22 @@ fn exchange_link_to_an_unknown_currency_is_an_invalid_spec_naming_the_field() {
     assert_eq!(world.apply(&operation), applied());
 }
 
-#[test]
-fn balances_beyond_the_amount_range_are_refused_as_overflow() {
-    // An uncapped currency: nothing but the range of an amount (10^28 - 1
-    // minor units) bounds a balance.
+/// An uncapped issued currency, where nothing but the range of an amount
+/// (10^28 - 1 minor units) bounds a balance: issuer 41 has issued all of
+/// that range to member 42 at day 1.
+fn everything_issued(currency: &str) -> World {
     let mut world = World::new();
-    world.create(&issued("UNC", &key(41), None), day(0));
-    world.open(41, "UNC", AccountKind::Issuer, None, &[], day(0));
-    world.open(42, "UNC", AccountKind::Member, None, &[], day(0));
-
+    world.create(&issued(currency, &key(41), None), day(0));
+    world.open(41, currency, AccountKind::Issuer, None, &[], day(0));
+    world.open(42, currency, AccountKind::Member, None, &[], day(0));
     let everything = Action::Issue { to: AccountId(42), amount: minor(MINOR_UNITS_MAX) };
     assert_eq!(world.submit(&world.tx(41, day(1), everything)), applied());
+    world
+}
 
+#[test]
+fn balances_beyond_the_amount_range_are_refused_as_overflow() {
+    let mut world = everything_issued("UNC");
     let before = snapshot(&world);
     assert_eq!(world.issue(41, 42, "0.01", day(1)), Err(Rejection::Overflow { what: "balance" }));
     assert_eq!(snapshot(&world), before);
@@ -854,6 +886,39 @@ fn the_trial_balance_adds_up_to_the_supply() {
     assert!(trial.balances());
 }
 
+#[test]
+fn queries_name_what_they_cannot_answer() {
+    // The village's clock is day 1.
+    let world = village();
+    let rows = [
+        (
+            world.ledger.balance(AccountId(77), day(1)).err(),
+            QueryError::UnknownAccount(AccountId(77)),
+        ),
+        (
+            world.ledger.balance(AccountId(2), day(0)).err(),
+            QueryError::BeforeClock { at: day(0), clock: day(1) },
+        ),
+        (world.ledger.supply(code("XYZ")).err(), QueryError::UnknownCurrency(code("XYZ"))),
+        (
+            world.ledger.trial_balance(code("VLG"), day(0)).err(),
+            QueryError::BeforeClock { at: day(0), clock: day(1) },
+        ),
+        (world.ledger.statement(AccountId(77)).err(), QueryError::UnknownAccount(AccountId(77))),
+    ];
+    for (answer, expected) in rows {
+        assert_eq!(answer, Some(expected));
+    }
+
+    // A ledger that keeps no history has no statements to give.
+    let mut ledger = Ledger::new(LedgerConfig { keep_history: false, ..LedgerConfig::default() });
+    let toml = issued("NOH", &key(1), None) + &declared_account(9, "fund", "5.00");
+    let create = Operation::CreateCurrency { spec: Box::new(common::spec(&toml)), at: day(0) };
+    assert_eq!(ledger.apply(&create), applied());
+    assert_eq!(ledger.statement(AccountId(9)), Err(QueryError::NoHistory));
+    assert_eq!(ledger.balance(AccountId(9), day(0)).unwrap().balance, amount("5.00"));
+}
+
 // ----- basic income ------------------------------------------------------------------
 
 #[test]
@@ -1002,6 +1067,37 @@ fn events_arrive_in_order_without_gaps_and_none_for_refusals() {
         assert_eq!(event.sequence, index as u64, "consecutive sequence numbers from zero");
         assert_eq!((event.at, &event.kind), (at, &kind), "event {index}");
     }
+}
+
+#[test]
+fn events_before_the_first_subscriber_are_numbered_but_not_delivered() {
+    // Creating EVT publishes two events (the currency, then its declared
+    // fund) to nobody; the subscriber added next hears the third, numbered 2.
+    let mut ledger = Ledger::new(LedgerConfig::default());
+    let toml = issued("EVT", &key(1), None) + &declared_account(9, "fund", "0.00");
+    let create = Operation::CreateCurrency { spec: Box::new(common::spec(&toml)), at: day(0) };
+    assert_eq!(ledger.apply(&create), applied());
+    let log = ledger.subscribe(Box::new(EventLog::default()));
+    let open = Operation::OpenAccount(OpenAccount {
+        id: AccountId(2),
+        currency: code("EVT"),
+        owner: owner_key(2).verifying_key(),
+        kind: AccountKind::Member,
+        location: None,
+        sectors: vec![],
+        at: day(1),
+    });
+    assert_eq!(ledger.apply(&open), applied());
+
+    let events = &ledger.subscriber::<EventLog>(log).unwrap().events;
+    let seen: Vec<(u64, &EventKind)> =
+        events.iter().map(|event| (event.sequence, &event.kind)).collect();
+    let opened = EventKind::AccountOpened {
+        account: AccountId(2),
+        currency: code("EVT"),
+        kind: AccountKind::Member,
+    };
+    assert_eq!(seen, [(2, &opened)]);
 }
 
 // ----- accounts that move ------------------------------------------------------------
@@ -1184,13 +1280,7 @@ fn apply_each_gives_one_result_per_operation() {
 /// circulation would be back at 10^28 - 1.
 #[test]
 fn the_lifetime_issued_total_stays_within_the_amount_range() {
-    let mut world = World::new();
-    world.create(&issued("BIG", &key(41), None), day(0));
-    world.open(41, "BIG", AccountKind::Issuer, None, &[], day(0));
-    world.open(42, "BIG", AccountKind::Member, None, &[], day(0));
-
-    let everything = Action::Issue { to: AccountId(42), amount: minor(MINOR_UNITS_MAX) };
-    assert_eq!(world.submit(&world.tx(41, day(1), everything)), applied());
+    let mut world = everything_issued("BIG");
     assert_eq!(world.redeem(42, "0.01", day(1)), applied());
 
     let before = snapshot(&world);

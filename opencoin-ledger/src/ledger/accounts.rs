@@ -4,6 +4,8 @@
 //! balances issued; an account's rule profile is decided when it is opened
 //! or updated, so that payments only read it.
 
+use std::collections::BTreeSet;
+
 use opencoin_core::spec::{MeltDestination, SupplyPolicy};
 use opencoin_core::{AccountAttributes, AccountKind, Amount, CurrencySpec, Timestamp};
 use opencoin_rules::RuleSet;
@@ -32,9 +34,17 @@ impl Ledger {
             code == own_code || self.currency_index.contains_key(&code)
         })
         .map_err(Rejection::InvalidSpec)?;
+        // A spec read from a file was validated (ids unique, no key of small
+        // order), but `CurrencySpec`'s fields are public and one built or
+        // edited in code was not: checked again here, since an account
+        // opened with a weak key could be drained by anyone.
+        let mut declared_ids = BTreeSet::new();
         for declared in &spec.accounts {
-            if self.account_index.contains_key(&declared.id) {
+            if !declared_ids.insert(declared.id) || self.account_index.contains_key(&declared.id) {
                 return Err(Rejection::AccountExists(declared.id));
+            }
+            if declared.owner.is_weak() {
+                return Err(Rejection::WeakOwnerKey { account: declared.id });
             }
         }
         let index = u16::try_from(self.currencies.len())
@@ -51,9 +61,13 @@ impl Ledger {
         self.advance_clock(at);
         self.emit(at, EventKind::CurrencyCreated { currency: spec.code });
 
-        // Declared accounts were validated with the spec (unique ids, issuer
-        // keys, opening balances within the cap), so opening them cannot be
-        // refused except for an id clash, which was checked above.
+        // Ids and owner keys were checked above, so opening the declared
+        // accounts cannot be refused.
+        // TODO(spec-validation): opening balances are trusted to be what the
+        // file validation leaves (issued policy only, within the cap, and
+        // summing within the amount range); a spec edited in code can break
+        // that and the lifetime issued total's range. A public validation
+        // function in opencoin-core, called from here, would close the gap.
         for declared in &spec.accounts {
             let open = OpenAccount {
                 id: declared.id,
