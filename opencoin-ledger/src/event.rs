@@ -1,6 +1,7 @@
 //! Events the ledger publishes, in order, to its subscribers.
 //!
-//! Every applied operation produces one or more events. They are delivered
+//! Every applied operation produces events, one or more, except a basic
+//! income distribution in a currency without members. They are delivered
 //! after the operation (or the atomic batch) has been applied, never for a
 //! refused one, and in the same order on every replay.
 

@@ -1,12 +1,13 @@
 //! The ledger: accounts, balances and the application of operations.
 //!
 //! Applying an operation has two phases. The *plan* phase reads state and
-//! runs every check, in the order [`Rejection`] lists them, producing a
-//! small plan of new values; nothing is written, so a refusal changes
-//! nothing. The *commit* phase writes the plan, appends postings and events,
-//! and asserts that the currency's books still balance. An atomic batch
-//! also records the old value of everything it writes, and restores them in
-//! reverse order if any operation of the batch is refused.
+//! runs every check, in a fixed order for each kind of operation (see
+//! [`Rejection`]), producing a small plan of new values; nothing is
+//! written, so a refusal changes nothing. The *commit* phase writes the
+//! plan, appends postings and events, and asserts that the currency's books
+//! still balance. An atomic batch also records the old value of everything
+//! it writes, and restores them in reverse order if any operation of the
+//! batch is refused.
 //!
 //! This file holds the state, the batch machinery and the write helpers that
 //! every operation shares. Each kind of operation has its own file:
@@ -36,12 +37,15 @@ use crate::rejection::Rejection;
 /// How a ledger treats signatures and history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerConfig {
-    /// Verify every transaction's signature (strictly). Turn off only when
-    /// the caller has verified them already, for example in a benchmark that
-    /// measures verification separately. Default: on.
+    /// Verify every transaction's signature, under the rules of
+    /// `opencoin_core::signature` (ZIP 215). Turn off only when the caller
+    /// has verified them already, for example in a benchmark that measures
+    /// verification separately. Default: on.
     pub verify_signatures: bool,
     /// Keep every posting in memory so that statements can be produced.
-    /// Default: on. Off saves about 80 bytes per movement.
+    /// Default: on. Off saves one posting (96 bytes on 64-bit targets) per
+    /// balance change: two per transfer, one per issue or redemption, and
+    /// one per melt written.
     pub keep_history: bool,
 }
 
@@ -61,7 +65,9 @@ pub enum Receipt {
         /// the warning would more than double the size of every receipt.
         warning: Option<Box<Warning>>,
     },
-    /// The very same transaction was applied before; nothing changed.
+    /// The very same transaction is the latest one applied from its source
+    /// account; nothing changed. (An older applied transaction is refused
+    /// with [`Rejection::SequenceMismatch`]: its number is used.)
     AlreadyApplied(TransactionId),
 }
 
@@ -236,7 +242,9 @@ enum Undo {
 ///
 /// ```
 /// use opencoin_core::ed25519_dalek::SigningKey;
-/// use opencoin_core::{AccountId, AccountKind, Action, Amount, CurrencySpec, Timestamp, Transaction};
+/// use opencoin_core::{
+///     AccountId, AccountKind, Action, Amount, CurrencySpec, Timestamp, Transaction,
+/// };
 /// use opencoin_ledger::{Ledger, LedgerConfig, OpenAccount, Operation};
 ///
 /// let issuer_key = SigningKey::from_bytes(&[1; 32]);
@@ -251,7 +259,8 @@ enum Undo {
 ///
 /// let mut ledger = Ledger::new(LedgerConfig::default());
 /// ledger.apply(&Operation::CreateCurrency { spec: Box::new(spec), at: Timestamp(0) })?;
-/// for (id, key, kind) in [(1, &issuer_key, AccountKind::Issuer), (2, &member_key, AccountKind::Member)] {
+/// let accounts = [(1, &issuer_key, AccountKind::Issuer), (2, &member_key, AccountKind::Member)];
+/// for (id, key, kind) in accounts {
 ///     ledger.apply(&Operation::OpenAccount(OpenAccount {
 ///         id: AccountId(id), currency: code, owner: key.verifying_key(), kind,
 ///         location: None, sectors: vec![], at: Timestamp(0),
@@ -388,13 +397,15 @@ impl Ledger {
         self.apply_each_windows(operations, results, usize::MAX, |_, _| {});
     }
 
-    /// [`Ledger::apply_each_into`] with a hook for the journal: each time
-    /// at least `window_min` more operations have been applied (counted in
-    /// whole warming windows; the last window may be shorter), calls
-    /// `after_window` with their positions in the batch and their results.
-    /// The journal frames the records of one window on another thread
-    /// while this one applies the next. Signatures are verified once, for
-    /// the whole batch, before the first window.
+    /// [`Ledger::apply_each_into`] with a hook for the journal.
+    ///
+    /// Signatures are verified once, for the whole batch (see
+    /// [`Ledger::verify_all`]). The operations are then applied in windows
+    /// of [`WARM_WINDOW`], each warmed first (see [`Ledger::warm_accounts`]).
+    /// Whenever the windows applied since the last call hold at least
+    /// `window_min` operations, and after the last window, `after_window`
+    /// gets their positions in the batch and their results: the journal
+    /// frames their records on another thread while this one goes on.
     pub(crate) fn apply_each_windows(
         &mut self,
         operations: &[Operation],
@@ -613,8 +624,13 @@ impl Ledger {
         self.pending_events.clear();
     }
 
+    /// Numbers an event and queues it for the subscribers. With none, the
+    /// event is numbered but not kept: nobody could receive it, and a
+    /// subscriber added later hears only of later events anyway.
     fn emit(&mut self, at: Timestamp, kind: EventKind) {
-        self.pending_events.push(Event { sequence: self.event_sequence, at, kind });
+        if !self.subscribers.is_empty() {
+            self.pending_events.push(Event { sequence: self.event_sequence, at, kind });
+        }
         self.event_sequence += 1;
     }
 
@@ -671,6 +687,18 @@ impl Ledger {
         self.account_index.get(&id).copied().ok_or(Rejection::UnknownAccount(id))
     }
 
+    /// The indexes of the accounts that hold `currency`, in the order they
+    /// were opened. Walks every account of the ledger.
+    pub(crate) fn accounts_in(&self, currency: u16) -> impl Iterator<Item = u32> + '_ {
+        // Account indexes are u32 (see `insert_account`), so zipping with
+        // 0.. numbers every account.
+        self.hot
+            .iter()
+            .zip(0_u32..)
+            .filter(move |(hot, _)| hot.currency == currency)
+            .map(|(_, i)| i)
+    }
+
     /// The profile of an account.
     pub(crate) fn profile(&self, hot: &AccountHot) -> &AccountProfile {
         &self.profiles[hot.profile.0 as usize]
@@ -716,12 +744,9 @@ impl Ledger {
         let decimals = self.currencies[usize::from(currency)].spec.decimals;
         let destination = fund.map(|(index, _)| self.hot[index as usize].id);
         for &(index, melt) in melts.iter().flatten() {
-            let mut hot = self.hot[index as usize];
-            hot.balance = melt.balance;
-            hot.as_of = at;
-            self.write_hot(index, hot);
+            self.write_balance(index, melt.balance, at);
             if melt.melted > 0 {
-                let account = hot.id;
+                let account = self.hot[index as usize].id;
                 self.post(Posting {
                     account: index,
                     at,
@@ -831,8 +856,8 @@ fn trace_outcome(operation: &Operation, result: &Result<Receipt, Rejection>) {
 const WARM_WINDOW: usize = 32;
 
 /// Batches with fewer signatures than this are verified on the calling
-/// thread: starting threads costs tens of microseconds, a strict
-/// verification about fifty.
+/// thread: starting threads costs tens of microseconds, verifying one
+/// signature about fifty.
 const PARALLEL_VERIFY_MIN: usize = 16;
 
 /// Whether an operation's signature verifies; operations without one, and

@@ -179,11 +179,7 @@ impl Ledger {
     }
 
     fn pending_melt(&self, currency: u16, at: Timestamp) -> i128 {
-        (0..self.hot.len())
-            .filter_map(|i| u32::try_from(i).ok())
-            .filter(|&i| self.hot[i as usize].currency == currency)
-            .map(|i| self.settle(i, at).melted)
-            .sum()
+        self.accounts_in(currency).map(|index| self.settle(index, at).melted).sum()
     }
 
     /// A currency's supply as stored.
@@ -244,11 +240,7 @@ impl Ledger {
 
         let mut rows: Vec<(AccountId, AccountKind, i128)> = Vec::new();
         let mut melted = 0_i128;
-        for (index, hot) in self.hot.iter().enumerate() {
-            if hot.currency != currency {
-                continue;
-            }
-            let Ok(index) = u32::try_from(index) else { break };
+        for index in self.accounts_in(currency) {
             let melt = self.settle(index, at);
             melted += melt.melted;
             let attributes = &self.cold[index as usize].attributes;
@@ -302,7 +294,7 @@ impl Ledger {
         Some(&self.currencies[usize::from(*index)].spec)
     }
 
-    /// An account's kind and currency.
+    /// An account's attributes: its currency, kind, location and sectors.
     pub fn account_info(&self, id: AccountId) -> Option<&opencoin_core::AccountAttributes> {
         let index = self.account_index.get(&id)?;
         Some(&self.cold[*index as usize].attributes)

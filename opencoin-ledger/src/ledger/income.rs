@@ -36,11 +36,10 @@ impl Ledger {
             .checked_mul(amount.minor_units())
             .filter(|income| *income <= MINOR_UNITS_MAX)
             .ok_or(Rejection::Overflow { what: "income" })?;
-        let melts: Vec<Option<(u32, Melt)>> = (0..self.hot.len())
-            .filter_map(|i| u32::try_from(i).ok())
-            .filter(|&i| self.hot[i as usize].currency == currency)
-            .filter(|&i| self.hot[i as usize].kind == AccountKind::Member)
-            .map(|i| Some((i, self.settle(i, at))))
+        let melts: Vec<Option<(u32, Melt)>> = self
+            .accounts_in(currency)
+            .filter(|&index| self.hot[index as usize].kind == AccountKind::Member)
+            .map(|index| Some((index, self.settle(index, at))))
             .collect();
         let mut totals = state.totals;
         let fund = self.fund_credit(currency, &melts, &mut totals)?;
