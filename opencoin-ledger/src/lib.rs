@@ -18,10 +18,10 @@
 //! order always give the same state hash.
 //!
 //! The [`journal`] keeps a ledger in a directory: a [`DurableLedger`]
-//! journals every applied operation durably before its call returns, is
-//! rebuilt from its directory, and answers questions about the past (time
-//! travel, provenance, account histories with Merkle proofs against signed
-//! checkpoints).
+//! journals every applied operation before its call returns (synced to the
+//! disk under the default [`SyncPolicy`]), is rebuilt from its directory,
+//! and answers questions about the past (time travel, provenance, account
+//! histories with Merkle proofs against signed checkpoints).
 //!
 //! # Features
 //!

@@ -1,16 +1,16 @@
 //! Why the ledger refused an operation.
 
-use opencoin_core::{
-    AccountId, Amount, AmountError, CurrencyCode, SpecError, Timestamp, TransactionId,
-};
+use opencoin_core::{AccountId, Amount, AmountError, CurrencyCode, SpecError, Timestamp};
 use opencoin_rules::RuleViolation;
 use thiserror::Error;
 
 /// Why an operation was refused. A refused operation changes nothing.
 ///
-/// Variants are listed in the order the checks run, so when several apply
-/// the first one listed is the answer every node gives. Each has a stable
-/// numeric [`Rejection::code`] for journals and wire formats; codes are never
+/// Each kind of operation runs its checks in a fixed order and answers
+/// with the first that fails, so when several apply every node gives the
+/// same answer. Variants are listed in roughly that order; where it matters,
+/// a variant's doc says when it is checked. Each has a stable numeric
+/// [`Rejection::code`] for journals and wire formats; codes are never
 /// renumbered, and new variants get new codes.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
@@ -136,7 +136,8 @@ pub enum Rejection {
     /// The new account's owner key is of small order, so that anyone could
     /// sign for it under the signature rules (see
     /// `opencoin_core::signature`). Checked when an account is opened,
-    /// after its sectors.
+    /// after its sectors and before whether it may be an issuer, and for
+    /// each account a new currency declares, after its id.
     #[error("the owner key of account {account} is of small order (anyone could sign for it)")]
     WeakOwnerKey {
         /// The account that was to be opened.
@@ -210,9 +211,3 @@ impl Rejection {
         }
     }
 }
-
-/// An answer about a transaction id that was already applied: not a
-/// rejection, since submitting the same signed transaction twice is meant
-/// to be harmless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AlreadyApplied(pub TransactionId);

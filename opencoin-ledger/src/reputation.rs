@@ -2,9 +2,9 @@
 //! of how each account takes part in the community's economy.
 //!
 //! A module sees every event in order and answers [`ReputationModule::assess`]
-//! for any account. The built-in [`ActivityReputation`] looks at volume,
-//! distinct counterparties and recency; communities can add their own by
-//! implementing the trait.
+//! for any account. The built-in [`ActivityReputation`] scores distinct
+//! counterparties and recency, and reports payments and volume beside the
+//! score; communities can add their own by implementing the trait.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +44,8 @@ pub struct Activity {
     pub last_active: Option<Timestamp>,
 }
 
-/// The built-in module: trade volume, breadth and recency.
+/// The built-in module: scores the breadth and recency of an account's
+/// trade (transfers; issues and redemptions are not trade).
 ///
 /// The score is two halves of 50 points, in integer arithmetic so that it
 /// is the same everywhere:

@@ -98,6 +98,13 @@ impl Ledger {
     /// Runs every check of a transaction, in the documented order, and works
     /// out what it would write. Reads only. `source` is the lookup of the
     /// transaction's source account, done once by the caller.
+    ///
+    /// Longer than a function should be. Splitting out the parties, the
+    /// amount and the balance step (returning a struct of balances) was
+    /// tried and measured: the default throughput run fell from about 26%
+    /// to 22% of the bare loop, and to 23% with the pieces forced inline,
+    /// from the larger values passed between them. A split that keeps the
+    /// plan's fields flat might not cost that; it has not been tried.
     fn plan(
         &self,
         signed: &SignedTransaction,
