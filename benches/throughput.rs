@@ -1122,8 +1122,8 @@ impl Report<'_> {
     fn print_table(&self) {
         let options = self.options;
         println!(
-            "{} accounts, {} transfers, batches of {}, {:?} choice; rules {}, signatures {}, durable {}, \
-             history {}; {} threads ({}); generated in {:.1} s",
+            "{} accounts, {} transfers, batches of {}, {:?} choice; rules {}, signatures {}, \
+             durable {}, history {}; {} threads ({}); generated in {:.1} s",
             options.accounts,
             options.transfers,
             options.batch,

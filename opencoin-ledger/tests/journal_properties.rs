@@ -89,12 +89,13 @@ proptest! {
         let size = checkpoint.record_count;
         for record in &history.records {
             let hash = record_hash(record);
-            prop_assert!(verify_inclusion(&hash, record.number, size, &record.proof, &checkpoint.root));
+            let root = &checkpoint.root;
+            prop_assert!(verify_inclusion(&hash, record.number, size, &record.proof, root));
 
             // Any other position.
             let other = wrong % size;
             if other != record.number {
-                prop_assert!(!verify_inclusion(&hash, other, size, &record.proof, &checkpoint.root));
+                prop_assert!(!verify_inclusion(&hash, other, size, &record.proof, root));
             }
             // Another checkpoint: the journal's own tree one record
             // earlier (a proof is for one size and root; the checkpoint
@@ -102,7 +103,8 @@ proptest! {
             // the same root).
             if size >= 2 {
                 let earlier = durable.root_at(size - 1).unwrap();
-                prop_assert!(!verify_inclusion(&hash, record.number, size - 1, &record.proof, &earlier));
+                let proof = &record.proof;
+                prop_assert!(!verify_inclusion(&hash, record.number, size - 1, proof, &earlier));
             }
             let mut root = checkpoint.root;
             root[(wrong % 32) as usize] ^= 1;
