@@ -19,7 +19,7 @@ mod accounts;
 mod income;
 mod payment;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use opencoin_core::signature;
 use opencoin_core::spec::SupplyPolicy;
@@ -293,7 +293,9 @@ pub struct Ledger {
     pub(crate) applied_count: u64,
     pub(crate) history: Vec<Posting>,
     event_sequence: u64,
-    pending_events: Vec<Event>,
+    /// Events not yet published: a queue, so that a durable ledger can
+    /// publish those of its oldest batch while later batches' wait.
+    pending_events: VecDeque<Event>,
     subscribers: Vec<Box<dyn Subscriber>>,
     undo: Option<Vec<Undo>>,
     /// Signature verdicts of the batch being applied, kept between batches.
@@ -320,7 +322,7 @@ impl Ledger {
             applied_count: 0,
             history: Vec::new(),
             event_sequence: 0,
-            pending_events: Vec::new(),
+            pending_events: VecDeque::new(),
             subscribers: Vec::new(),
             undo: None,
             signature_verdicts: Vec::new(),
@@ -592,36 +594,40 @@ impl Ledger {
         }
     }
 
-    /// Holds events back until [`Ledger::release_events`], for a caller
-    /// that must make the operations durable before anyone hears of them
-    /// (the journal).
+    /// Holds events back from now on, for a caller that must make the
+    /// operations durable before anyone hears of them (the journal), which
+    /// then publishes them with [`Ledger::release_held_events`].
     pub(crate) fn hold_events(&mut self) {
         self.events_held = true;
     }
 
-    /// Publishes the events held back since [`Ledger::hold_events`].
-    pub(crate) fn release_events(&mut self) {
-        self.events_held = false;
-        self.publish();
+    /// How many events are held back, oldest first.
+    pub(crate) fn held_events(&self) -> usize {
+        if self.events_held { self.pending_events.len() } else { 0 }
     }
 
-    /// Drops the events held back since [`Ledger::hold_events`]: their
-    /// operations did not become durable, so no subscriber may act on them.
-    pub(crate) fn discard_held_events(&mut self) {
-        self.events_held = false;
-        self.pending_events.clear();
-    }
-
-    fn publish(&mut self) {
-        if self.events_held || self.pending_events.is_empty() {
-            return;
-        }
-        for event in &self.pending_events {
+    /// Publishes the `count` oldest pending events (for the journal: those
+    /// whose operations are now durable) and goes on holding the rest.
+    pub(crate) fn release_held_events(&mut self, count: usize) {
+        let count = count.min(self.pending_events.len());
+        for event in self.pending_events.drain(..count) {
             for subscriber in &mut self.subscribers {
-                subscriber.on_event(event);
+                subscriber.on_event(&event);
             }
         }
+    }
+
+    /// Drops every event held back: their operations did not become
+    /// durable, so no subscriber may act on them.
+    pub(crate) fn discard_held_events(&mut self) {
         self.pending_events.clear();
+    }
+
+    /// Publishes the pending events, unless they are held.
+    fn publish(&mut self) {
+        if !self.events_held && !self.pending_events.is_empty() {
+            self.release_held_events(self.pending_events.len());
+        }
     }
 
     /// Numbers an event and queues it for the subscribers. With none, the
@@ -629,7 +635,7 @@ impl Ledger {
     /// subscriber added later hears only of later events anyway.
     fn emit(&mut self, at: Timestamp, kind: EventKind) {
         if !self.subscribers.is_empty() {
-            self.pending_events.push(Event { sequence: self.event_sequence, at, kind });
+            self.pending_events.push_back(Event { sequence: self.event_sequence, at, kind });
         }
         self.event_sequence += 1;
     }

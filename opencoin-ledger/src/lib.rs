@@ -42,7 +42,7 @@ pub mod rejection;
 pub mod reputation;
 
 pub use event::{Event, EventKind, EventLog, Subscriber, SubscriberId};
-pub use journal::{DurableLedger, JournalOptions, SyncPolicy};
+pub use journal::{BatchTicket, DurableLedger, JournalOptions, SyncPolicy};
 pub use ledger::{BatchRejection, Ledger, LedgerConfig, PostingKind, Receipt};
 pub use operation::{OpenAccount, Operation, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
 pub use query::{

@@ -7,12 +7,17 @@
 //! `AlreadyApplied`); alone, at both ends of a batch, around window
 //! boundaries, and in runs longer than a window, so that whole windows have
 //! no record. Small batches (framed on the calling thread) come between
-//! the large ones. Guarded: the journal holds exactly the applied
-//! operations, in the order they were applied, numbered and chained without
-//! a gap across the calls (read with the documented layout and blake3, not
-//! with the library's reader); the durable ledger answers every operation
-//! as an in-memory ledger fed the same batches does, publishes the same
-//! events, and has its state hash, live and after reopening.
+//! the large ones. The same batches are also submitted pipelined
+//! (`submit_each_into`, each batch waited for only after the next one is
+//! submitted), and a ledger is dropped with a batch in flight. Guarded: the
+//! journal holds exactly the applied operations, in the order they were
+//! applied, numbered and chained without a gap across the calls (read with
+//! the documented layout and blake3, not with the library's reader); the
+//! durable ledger answers every operation as an in-memory ledger fed the
+//! same batches does, publishes the same events, and has its state hash,
+//! live and after reopening; a pipelined batch's events and records are
+//! counted only once it was waited for; a batch in flight when the ledger
+//! is dropped is on disk when it is reopened.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -170,11 +175,21 @@ fn lay_out(
     batch
 }
 
+/// How the durable ledger is given the batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Calls {
+    /// `apply_each_into`, which returns once the batch is durable.
+    Waiting,
+    /// `submit_each_into`, and each batch waited for only after the next
+    /// one is submitted, as a server pipelining them would.
+    Pipelined,
+}
+
 /// Applies the founding operations and then the batches, each in one call,
 /// to a durable ledger and to an in-memory one, and checks everything the
 /// file opening says is guarded. Returns how many operations were answered
 /// `AlreadyApplied`.
-fn run_and_check(batches: &[Batch], options: JournalOptions) -> usize {
+fn run_and_check(batches: &[Batch], options: JournalOptions, calls: Calls) -> usize {
     let dir = TempDir::new("journal-windows");
     let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
     let mut memory = Ledger::new(options.ledger);
@@ -188,8 +203,26 @@ fn run_and_check(batches: &[Batch], options: JournalOptions) -> usize {
 
     let mut already_applied = 0;
     let mut results = Vec::new();
+    let mut in_flight = None;
     for (number, batch) in batches.iter().enumerate() {
-        durable.apply_each_into(&batch.operations, &mut results).unwrap();
+        let durable_before = durable.record_count();
+        match calls {
+            Calls::Waiting => durable.apply_each_into(&batch.operations, &mut results).unwrap(),
+            Calls::Pipelined => {
+                let ticket = durable.submit_each_into(&batch.operations, &mut results).unwrap();
+                // Submitting waits for nothing but a due snapshot, and
+                // nobody hears of the batch before it is durable.
+                let records_now = durable.record_count();
+                assert!(records_now == durable_before || records_now == expected.len() as u64);
+                assert!(heard(durable.ledger(), durable_log) <= heard(&memory, memory_log));
+                if let Some(previous) = in_flight.replace(ticket) {
+                    durable.wait_durable(previous).unwrap();
+                }
+                // Every batch before this one is durable now, and heard of:
+                // what the in-memory ledger published before this batch.
+                assert_eq!(heard(durable.ledger(), durable_log), heard(&memory, memory_log));
+            }
+        }
         assert_eq!(results, memory.apply_each(&batch.operations), "batch {number}");
         for (position, (result, &recorded)) in results.iter().zip(&batch.recorded).enumerate() {
             let applied = matches!(result, Ok(Receipt::Applied { warning: None }));
@@ -197,9 +230,24 @@ fn run_and_check(batches: &[Batch], options: JournalOptions) -> usize {
             already_applied += usize::from(matches!(result, Ok(Receipt::AlreadyApplied(_))));
         }
         let applied = batch.operations.iter().zip(&batch.recorded).filter(|(_, kept)| **kept);
+        let expected_before = expected.len() as u64;
         expected.extend(applied.map(|(operation, _)| operation.clone()));
-        assert_eq!(durable.record_count(), expected.len() as u64, "after batch {number}");
+        match calls {
+            Calls::Waiting => {
+                assert_eq!(durable.record_count(), expected.len() as u64, "after batch {number}");
+            }
+            // With this batch in flight, the records of every batch before
+            // it are counted, and perhaps not yet this one's.
+            Calls::Pipelined => {
+                let count = durable.record_count();
+                assert!(count == expected_before || count == expected.len() as u64, "{number}");
+            }
+        }
     }
+    if let Some(last) = in_flight {
+        durable.wait_durable(last).unwrap();
+    }
+    assert_eq!(durable.record_count(), expected.len() as u64, "after the last batch");
 
     let live = durable.ledger().state_hash();
     assert_eq!(live, memory.state_hash());
@@ -213,6 +261,11 @@ fn run_and_check(batches: &[Batch], options: JournalOptions) -> usize {
     assert_eq!(reopened.ledger().state_hash(), live);
     assert!(reopened.verify().is_ok());
     already_applied
+}
+
+/// How many events the subscriber `id` (an [`EventLog`]) has heard.
+fn heard(ledger: &Ledger, id: opencoin_ledger::SubscriberId) -> usize {
+    ledger.subscriber::<EventLog>(id).unwrap().events.len()
 }
 
 /// Reads the journal file with the layout the module docs give (16-byte
@@ -285,13 +338,44 @@ fn unrecorded_operations_at_window_edges_and_in_whole_windows_leave_no_gap() {
         lay_out(1_500, &last, &mut transfers, &mut last_applied),
     ];
     let options = JournalOptions { sync: SyncPolicy::EveryBatch, ..journal_common::options(0) };
-    let already_applied = run_and_check(&batches, options);
 
     // Every repeat is of the payer's latest transaction, so each is
     // answered AlreadyApplied: five in the first batch outside the run,
     // those of the run, one in the small batch and two in the last.
     let in_run = (1_500..2_700).filter(|&p| matches!(Unrecorded::from_code(p as u8), Repeat));
-    assert_eq!(already_applied, 5 + in_run.count() + 1 + 2);
+    let repeats = 5 + in_run.count() + 1 + 2;
+    for calls in [Calls::Waiting, Calls::Pipelined] {
+        assert_eq!(run_and_check(&batches, options.clone(), calls), repeats, "{calls:?}");
+    }
+}
+
+#[test]
+fn a_batch_in_flight_when_the_ledger_is_dropped_is_on_disk() {
+    let dir = TempDir::new("journal-dropped-in-flight");
+    let options = JournalOptions { sync: SyncPolicy::EveryBatch, ..journal_common::options(0) };
+    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
+    let mut expected = founding();
+    durable.apply_each(&expected).unwrap();
+    let founded = durable.record_count();
+    let log = durable.subscribe(Box::new(EventLog::default()));
+
+    let batch: Vec<Operation> = (0..2_000).map(transfer).collect();
+    let mut results = Vec::new();
+    let _in_flight = durable.submit_each_into(&batch, &mut results).unwrap();
+    assert!(results.iter().all(|result| matches!(result, Ok(Receipt::Applied { warning: None }))));
+    // Not waited for: even if the batch is durable already, it is counted
+    // and heard of only once its answer is received.
+    assert_eq!(durable.record_count(), founded);
+    assert_eq!(heard(durable.ledger(), log), 0);
+    let live = durable.ledger().state_hash();
+    drop(durable);
+
+    // Dropping the ledger finished the batch's write and sync.
+    expected.extend(batch);
+    assert_journal_holds(dir.path(), &expected);
+    let (reopened, report) = DurableLedger::open(dir.path(), options).unwrap();
+    assert_eq!(report.records, expected.len() as u64);
+    assert_eq!(reopened.ledger().state_hash(), live);
 }
 
 /// Signed once for all cases: the transfers, and one unrecorded operation
@@ -354,6 +438,7 @@ proptest! {
 
         let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
         let options = JournalOptions { ledger, ..journal_common::options(snapshot_every) };
-        run_and_check(&batches, options);
+        let calls = if cut % 2 == 0 { Calls::Waiting } else { Calls::Pipelined };
+        run_and_check(&batches, options, calls);
     }
 }

@@ -1,7 +1,7 @@
 //! The durable ledger: a [`Ledger`] whose applied operations are journalled
 //! before its calls return, and which is rebuilt from its directory.
 //!
-//! # A large batch is journalled while it is applied
+//! # Batches are journalled while they are applied
 //!
 //! A call encodes every operation first (so that one without canonical
 //! bytes stops the call before anything changes), applies them in memory,
@@ -10,59 +10,79 @@
 //! batch of 8,190 transfers, on the 2-core machine of the throughput
 //! harness, encoding took about 0.7 ms, applying 2.2 ms, framing 2 ms
 //! (nearly all of it hashing, which the chain makes sequential), writing
-//! 0.5 ms and the sync 1.5 ms. Applying and framing are each sequential,
-//! but framing depends on applying only through the records' order: record
-//! i needs the outcome of operation i and the hash of record i - 1, not the
-//! ledger's state.
+//! 0.5 ms and the sync 1 to 1.5 ms. Applying and framing are each
+//! sequential, but framing depends on applying only through the records'
+//! order: record i needs the outcome of operation i and the hash of record
+//! i - 1, not the ledger's state.
 //!
-//! So a batch of more than [`WINDOW_OPERATIONS`] operations is applied in
-//! windows of that many (`Ledger::apply_each_windows`, which verifies the
-//! signatures once for the whole batch). After each window the calling
-//! thread hands the window's marks (which operations get a record, with
-//! which outcome) to the framing thread, through a channel, in order, and
-//! goes on with the next window; the framing thread frames and hashes the
-//! records of each window it receives. After the last window it writes all
-//! the frames at once and answers; the calling thread then syncs, counts
-//! the records and releases the events. Batches of one window, `apply` and
-//! `apply_atomic` are framed on the calling thread, where a second thread
-//! would have nothing to overlap. In the harness this took the median
-//! batch from about 6.7 ms to about 5.0 ms.
+//! So a batch of more than [`WINDOW_OPERATIONS`] operations goes through a
+//! pipeline of two threads that the ledger keeps from its first such batch
+//! until it is dropped. The calling thread applies the batch in windows of
+//! that many (`Ledger::apply_each_windows`, which verifies the signatures
+//! once for the whole batch) and after each window hands the window's
+//! marks (which operations get a record, with which outcome) to the
+//! framing thread, which frames and hashes their records while the next
+//! window is applied, and writes the batch's frames in one write once its
+//! last window is framed. The syncing thread then syncs them and answers,
+//! while the framing thread goes on with the next batch.
 //!
-//! The framing thread is started at the ledger's first large batch and
-//! lives as long as the ledger, waiting between batches. It borrows
-//! nothing: the encoded operations and the list of framed records are lent
-//! to it with each batch and come back with its answer. A thread spawned
-//! for each call with `std::thread::scope` was measured first and lost most
-//! of the gain: the scheduler left the new thread on the calling thread's
-//! core until the caller blocked, about 1.5 ms per batch, whereas a waiting
-//! thread woken through a channel ran on the other core within about 50 us.
+//! [`DurableLedger::apply_each_into`] waits for that answer before it
+//! returns. [`DurableLedger::submit_each_into`] does not: it returns once
+//! the batch is applied in memory, with a [`BatchTicket`], so that the
+//! caller can apply the next batch while this one is framed, written and
+//! synced, and [`DurableLedger::wait_durable`] tells when it is durable.
+//! In the throughput harness, with one batch in flight, this took durable
+//! transfers from about 18% to about 23% of the rate of plain appends with
+//! `fdatasync` (BENCHMARKS.md). Batches of one window, `apply` and
+//! `apply_atomic` are framed on the calling thread, once every batch in
+//! flight is durable, where a second thread would have nothing to overlap.
 //!
-//! What a call guarantees is the same whichever thread frames its records:
+//! The threads borrow nothing: the encoded operations and the list of
+//! framed records are lent to them with each batch and come back with its
+//! answer. A thread spawned for each call with `std::thread::scope` was
+//! measured first and lost most of the gain: the scheduler left the new
+//! thread on the calling thread's core until the caller blocked, about
+//! 1.5 ms per batch, whereas a waiting thread woken through a channel ran
+//! on the other core within about 50 us.
 //!
-//! - it returns only once its records are written and, under
-//!   [`SyncPolicy::EveryBatch`], synced (one write and one `fdatasync`);
+//! What a batch is guaranteed is the same whichever thread frames its
+//! records and whether its call waits:
+//!
+//! - it is acknowledged (its call returns, or its ticket is waited for)
+//!   only once its records are written and, under [`SyncPolicy::EveryBatch`],
+//!   synced (one write and one `fdatasync` per batch);
 //! - every operation is encoded before any is applied;
 //! - refused operations, and those answered `AlreadyApplied`, get no
 //!   record; the others get one each, numbered and chained in the order
-//!   they were applied;
+//!   they were applied, and batches become durable in the order they were
+//!   applied;
 //! - events are held until the records are durable, and dropped if the
-//!   journal failed;
-//! - a failed write or sync, a warning without an encoding, or a framing
-//!   thread that stopped poisons the ledger, and the call's records are not
-//!   counted.
+//!   journal failed; [`DurableLedger::record_count`], the head and the
+//!   proofs count durable records only;
+//! - a failed write or sync, a warning without an encoding, or a journal
+//!   thread that stopped poisons the ledger, and the records of the batch
+//!   and of every batch after it are not counted;
+//! - dropping the ledger finishes the write and sync of the batches in
+//!   flight (their events are not published); a snapshot is written only
+//!   when no batch is in flight, since it must hold the state after
+//!   exactly the durable records.
 //!
-//! TODO(journal-speed): the framing thread is the slower of the two (2.5 ms
-//! with the write, against 2.2), and encoding runs alone before applying,
-//! since the framing thread cannot borrow the caller's operations. Two
-//! things would shorten a batch further: having the calling thread write
-//! the windows already framed once it has applied the last one; and a
-//! first `fdatasync` issued while the framing thread finishes, which
-//! measured about 5% faster at the price of two syncs a batch.
+//! TODO(journal-speed): the framing thread's hashing (about 2 ms a batch)
+//! and the calling thread's encoding and applying (about 3 ms) share two
+//! cores with the syncing thread, so a pipelined batch is bound by the
+//! processor, not the disk. Encoding runs alone before applying because
+//! the framing thread cannot borrow the caller's operations; encoding on
+//! the framing thread (with the operations lent by reference counting)
+//! would move 0.7 ms off the calling thread. Hashing each record's body
+//! apart from the chain would let records be hashed in parallel, but it
+//! changes the record format and costs another hash per record.
 
+use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use opencoin_core::Timestamp;
 use opencoin_core::ed25519_dalek::SigningKey;
@@ -166,12 +186,13 @@ pub struct VerifyReport {
     pub torn_bytes: u64,
 }
 
-/// A [`Ledger`] kept in a directory: every applied operation is journalled
-/// and durable before the call that applied it returns.
+/// A [`Ledger`] kept in a directory: every applied operation is journalled,
+/// and durable before the call that applied it returns (or, for
+/// [`DurableLedger::submit_each_into`], before its ticket is waited for).
 ///
-/// From its first batch of more than 512 operations on, it keeps a thread
-/// of its own, which journals large batches while they are applied and
-/// ends when the ledger is dropped.
+/// From its first batch of more than 512 operations on, it keeps two
+/// threads of its own, which journal large batches while they are applied
+/// and end when the ledger is dropped.
 ///
 /// See the [module docs](super) for the format and the guarantees.
 pub struct DurableLedger {
@@ -184,15 +205,13 @@ pub struct DurableLedger {
     len: u64,
     /// Hashes the records framed on the calling thread.
     hasher: blake3::Hasher,
-    /// The operations of the current call, encoded (see [`Encoding`]). This
-    /// and the other buffers are kept from call to call, so that a call
-    /// allocates nothing for them in steady state.
-    encoded: Vec<u8>,
-    /// Where each operation of the current call is in `encoded`.
-    encodings: Vec<Encoding>,
-    /// The records framed by the current call, counted in `records` once
-    /// they are durable.
-    framed: Vec<RecordMeta>,
+    /// The current call's operations, encoded, and the records framed from
+    /// them. Lent to the pipeline with a submitted batch.
+    buffers: Buffers,
+    /// Buffers back from the pipeline, for the next batches: kept from call
+    /// to call, like the others below, so that a call allocates nothing for
+    /// them in steady state.
+    spare_buffers: Vec<Buffers>,
     /// Buffers of marks (what to record of each operation), one per window
     /// in flight.
     spare_marks: Vec<Vec<Mark>>,
@@ -200,9 +219,16 @@ pub struct DurableLedger {
     frames: Vec<u8>,
     /// The payload of a record with a warning: outcome, then operation.
     payload: Vec<u8>,
-    /// The thread that frames large batches while they are applied, from
-    /// the first such batch on.
-    framing: Option<FramingThread>,
+    /// The threads that journal submitted batches, from the first on.
+    pipeline: Option<Pipeline>,
+    /// Submitted batches whose records are not known to be durable yet,
+    /// oldest first.
+    in_flight: VecDeque<InFlight>,
+    /// How many batches have been submitted: the next ticket's number.
+    batches_submitted: u64,
+    /// How many submitted batches are known durable: every ticket below
+    /// this number.
+    batches_durable: u64,
     last_snapshot: u64,
     snapshot_error: Option<JournalError>,
     poisoned: bool,
@@ -283,7 +309,7 @@ impl DurableLedger {
         report.replayed = count - start;
         report.records = count;
 
-        let durable = DurableLedger {
+        let mut durable = DurableLedger {
             dir,
             path,
             file,
@@ -293,16 +319,20 @@ impl DurableLedger {
             records,
             len: good_len,
             hasher: record_hasher(),
-            encoded: Vec::new(),
-            encodings: Vec::new(),
-            framed: Vec::new(),
+            buffers: Buffers::default(),
+            spare_buffers: Vec::new(),
             spare_marks: Vec::new(),
             frames: Vec::new(),
             payload: Vec::new(),
-            framing: None,
+            pipeline: None,
+            in_flight: VecDeque::new(),
+            batches_submitted: 0,
+            batches_durable: 0,
             snapshot_error: None,
             poisoned: false,
         };
+        // Subscribers hear of an operation only once its record is durable.
+        durable.ledger.hold_events();
         Ok((durable, report))
     }
 
@@ -373,17 +403,16 @@ impl DurableLedger {
     /// [`JournalError::Io`] if the sync fails; the records may then not be
     /// durable, and the ledger is poisoned as after a failed apply.
     pub fn sync(&mut self) -> Result<(), JournalError> {
-        if self.poisoned {
-            return Err(JournalError::Poisoned);
-        }
+        self.wait_all_durable()?;
         self.file.sync_data().map_err(|error| {
-            self.poisoned = true;
+            self.poison();
             JournalError::io("sync", &self.path)(error)
         })
     }
 
     /// Applies operations one after another, each on its own, and journals
-    /// those applied, all in one write and one sync.
+    /// those applied, all in one write and one sync. Returns once they are
+    /// durable.
     ///
     /// # Errors
     ///
@@ -403,9 +432,11 @@ impl DurableLedger {
     /// `results` (cleared first), so that one buffer serves batch after
     /// batch; see [`Ledger::apply_each_into`].
     ///
-    /// A batch of more than 512 operations is journalled on a second thread
-    /// while it is applied (a thread kept from the first such batch until
-    /// the ledger is dropped); the guarantees are the same.
+    /// A batch of more than 512 operations is submitted to the journal's
+    /// threads and waited for ([`DurableLedger::submit_each_into`], then
+    /// [`DurableLedger::wait_durable`]), so that its records are framed
+    /// while it is applied; a smaller one is journalled on this thread. The
+    /// guarantees are the same.
     ///
     /// # Errors
     ///
@@ -416,94 +447,183 @@ impl DurableLedger {
         operations: &[Operation],
         results: &mut Vec<Result<Receipt, Rejection>>,
     ) -> Result<(), JournalError> {
-        self.prepare(operations)?;
-        self.ledger.hold_events();
-
-        let framing =
-            if operations.len() > WINDOW_OPERATIONS { self.lend_to_framing_thread() } else { None };
-        let framed = match framing {
-            Some(framing) => self.apply_each_pipelined(framing, operations, results),
-            None => {
-                self.ledger.apply_each_into(operations, results);
-                self.frame_here(results.iter().map(|result| result.as_ref().ok()))
-            }
-        };
-
-        let committed = self.commit(framed);
-        self.publish_if_durable(committed.is_ok());
-        committed
-    }
-
-    /// Starts a batch on the framing thread (starting the thread if there
-    /// is none yet), lending it the encoded operations. `None` if the
-    /// thread cannot be started or has stopped; the batch is then framed
-    /// on this thread, and nothing is lost.
-    fn lend_to_framing_thread(&mut self) -> Option<FramingThread> {
-        let framing = match self.framing.take() {
-            Some(framing) => framing,
-            None => FramingThread::start(&self.file, &self.path).ok()?,
-        };
-        let jobs = framing.jobs.as_ref()?;
-        let lent = Lent {
-            encoded: std::mem::take(&mut self.encoded),
-            encodings: std::mem::take(&mut self.encodings),
-            framed: std::mem::take(&mut self.framed),
-            first_number: self.record_count(),
-            head: self.head(),
-            end: self.len,
-        };
-        match jobs.send(Job::Begin(lent)) {
-            Ok(()) => Some(framing),
-            Err(mpsc::SendError(job)) => {
-                if let Job::Begin(lent) = job {
-                    self.take_back(lent);
-                }
-                None
-            }
+        if operations.len() > WINDOW_OPERATIONS {
+            let ticket = self.submit_each_into(operations, results)?;
+            return self.wait_durable(ticket);
         }
+        self.wait_all_durable()?;
+        self.prepare(operations)?;
+        self.ledger.apply_each_into(operations, results);
+        let framed = self.frame_here(results.iter().map(|result| result.as_ref().ok()));
+        self.commit(framed)
     }
 
-    /// Applies the batch window by window on this thread while the framing
-    /// thread frames and hashes the records of the windows already applied,
-    /// in order, then writes them. Returns the journal's length once they
-    /// are written (not synced).
-    fn apply_each_pipelined(
+    /// Applies operations one after another, each on its own, like
+    /// [`DurableLedger::apply_each_into`], but returns as soon as they are
+    /// applied in memory, while the journal's threads write and sync their
+    /// records: the next batch can be applied while this one is synced.
+    /// [`DurableLedger::wait_durable`] with the returned ticket says when
+    /// they are durable.
+    ///
+    /// Until then the results in `results` are the ledger's final answers
+    /// but must not be acknowledged to anyone: after a power cut the
+    /// operations may be gone. Queries on [`DurableLedger::ledger`] already
+    /// see the batch; subscribers hear of it only once it is durable, and
+    /// [`DurableLedger::record_count`], [`DurableLedger::head`] and the
+    /// journal's proofs count only durable records. Batches become durable
+    /// in the order they were submitted.
+    ///
+    /// Every operation is encoded before any is applied. When a snapshot is
+    /// due, the call first waits for the batches in flight, since a
+    /// snapshot holds the state after exactly the durable records.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Unencodable`] (nothing applied, nothing submitted),
+    /// or any error of a batch submitted earlier that this call had to wait
+    /// for, which poisons the ledger as described at
+    /// [`DurableLedger::apply`]. An error journalling this batch is
+    /// answered by [`DurableLedger::wait_durable`].
+    pub fn submit_each_into(
         &mut self,
-        framing: FramingThread,
         operations: &[Operation],
         results: &mut Vec<Result<Receipt, Rejection>>,
-    ) -> Result<u64, JournalError> {
+    ) -> Result<BatchTicket, JournalError> {
+        if self.poisoned {
+            return Err(JournalError::Poisoned);
+        }
+        if self.snapshot_due() {
+            self.wait_all_durable()?;
+        }
+        self.prepare(operations)?;
+        let ticket = BatchTicket(self.batches_submitted);
+        self.batches_submitted += 1;
+
+        if self.pipeline.is_none() {
+            self.pipeline = Pipeline::start(&self.file, &self.path, self.options.sync).ok();
+        }
+        let Some(pipeline) = &self.pipeline else {
+            // No thread could be started (so none is in flight): the batch
+            // is journalled here, and durable on return.
+            self.ledger.apply_each_into(operations, results);
+            let framed = self.frame_here(results.iter().map(|result| result.as_ref().ok()));
+            self.commit(framed)?;
+            self.batches_durable += 1;
+            return Ok(ticket);
+        };
+
+        // The pipeline continues its own chain while batches are in
+        // flight; otherwise it starts after this thread's last record.
+        let start = self.in_flight.is_empty().then(|| ChainPosition {
+            head: self.records.last().map_or(GENESIS_HASH, |meta| meta.hash),
+            number: self.records.len() as u64,
+            end: self.len,
+        });
+        let spare = self.spare_buffers.pop().unwrap_or_default();
+        let buffers = std::mem::replace(&mut self.buffers, spare);
+        let events_before = self.ledger.held_events();
+        if pipeline.send(Job::Begin(Lent { buffers, start })).is_err() {
+            self.poison();
+            return Err(pipeline_stopped(&self.path));
+        }
+
         let spare_marks = &mut self.spare_marks;
         self.ledger.apply_each_windows(operations, results, WINDOW_OPERATIONS, |range, window| {
             let mut marks = spare_marks.pop().unwrap_or_default();
             marks.clear();
             marks.extend(window.iter().map(|result| Mark::of(result.as_ref().ok())));
-            if let Some(jobs) = &framing.jobs {
-                // Fails only if the thread has stopped, which the missing
-                // answer below reports.
-                let _ = jobs.send(Job::Window { first: range.start, marks });
-            }
+            // Fails only if the thread has stopped, which the missing
+            // answer reports when the batch is waited for.
+            let _ = pipeline.send(Job::Window { first: range.start, marks });
         });
-        if let Some(jobs) = &framing.jobs {
-            let _ = jobs.send(Job::End);
-        }
+        let _ = pipeline.send(Job::End);
 
-        let Ok(Answer { lent, marks, written }) = framing.answers.recv() else {
-            // The thread is gone, and the buffers lent to it; the error
-            // poisons the ledger, which drops the thread here.
-            return Err(framer_stopped(&self.path));
-        };
-        self.take_back(lent);
-        self.spare_marks.extend(marks);
-        self.framing = Some(framing);
-        written
+        let events = self.ledger.held_events() - events_before;
+        self.in_flight.push_back(InFlight { events });
+        Ok(ticket)
     }
 
-    /// Takes back the buffers lent to the framing thread.
-    fn take_back(&mut self, lent: Lent) {
-        self.encoded = lent.encoded;
-        self.encodings = lent.encodings;
-        self.framed = lent.framed;
+    /// Returns once the batch of `ticket`, and every batch submitted before
+    /// it, is durable; publishes their events to the subscribers.
+    ///
+    /// # Errors
+    ///
+    /// The error that journalling one of those batches met (a failed write
+    /// or sync, a warning without an encoding, a journal thread that
+    /// stopped), which poisons the ledger: memory may be ahead of the disk,
+    /// so every later call fails with [`JournalError::Poisoned`] until the
+    /// directory is opened again. [`JournalError::Poisoned`] if it already
+    /// was and the batch was not durable before.
+    pub fn wait_durable(&mut self, ticket: BatchTicket) -> Result<(), JournalError> {
+        while ticket.0 >= self.batches_durable && !self.poisoned {
+            if self.in_flight.is_empty() {
+                // A ticket this ledger did not hand out: nothing to wait for.
+                return Ok(());
+            }
+            self.receive_oldest()?;
+        }
+        if ticket.0 >= self.batches_durable {
+            return Err(JournalError::Poisoned);
+        }
+        Ok(())
+    }
+
+    /// Returns once every batch submitted so far is durable; see
+    /// [`DurableLedger::wait_durable`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`DurableLedger::wait_durable`].
+    pub fn wait_all_durable(&mut self) -> Result<(), JournalError> {
+        if self.poisoned {
+            return Err(JournalError::Poisoned);
+        }
+        while !self.in_flight.is_empty() {
+            self.receive_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the pipeline's answer for the oldest batch in flight: if
+    /// its records are durable, counts them and publishes the batch's
+    /// events (and snapshots, if one is due and nothing else is in flight);
+    /// if not, poisons the ledger.
+    fn receive_oldest(&mut self) -> Result<(), JournalError> {
+        let Some(batch) = self.in_flight.pop_front() else { return Ok(()) };
+        let answer = self.pipeline.as_ref().and_then(|pipeline| pipeline.answers.recv().ok());
+        let Some(Answer { buffers, marks, written }) = answer else {
+            self.poison();
+            return Err(pipeline_stopped(&self.path));
+        };
+        self.spare_marks.extend(marks);
+
+        let received = match written {
+            Ok(end) => {
+                self.len = end;
+                self.records.extend_from_slice(&buffers.framed);
+                self.batches_durable += 1;
+                self.ledger.release_held_events(batch.events);
+                Ok(())
+            }
+            Err(error) => {
+                self.poison();
+                Err(error)
+            }
+        };
+        self.spare_buffers.push(buffers);
+        if received.is_ok() && self.in_flight.is_empty() {
+            self.maybe_snapshot();
+        }
+        received
+    }
+
+    /// Marks the ledger as possibly ahead of its journal: every later call
+    /// fails until the directory is opened again. The events held back are
+    /// dropped, since their operations may not be durable.
+    fn poison(&mut self) {
+        self.poisoned = true;
+        self.in_flight.clear();
+        self.ledger.discard_held_events();
     }
 
     /// Frames and writes, on the calling thread, the records of the
@@ -517,36 +637,24 @@ impl DurableLedger {
         let mut marks = self.spare_marks.pop().unwrap_or_default();
         marks.clear();
         marks.extend(receipts.map(Mark::of));
-        let head = self.head();
+        let next = ChainPosition { head: self.head(), number: self.record_count(), end: self.len };
         self.frames.clear();
-        self.framed.clear();
+        self.buffers.framed.clear();
         let mut framer = Framer {
             file: &self.file,
             path: &self.path,
             hasher: &mut self.hasher,
-            encoded: &self.encoded,
-            encodings: &self.encodings,
+            encoded: &self.buffers.encoded,
+            encodings: &self.buffers.encodings,
             frames: &mut self.frames,
             payload: &mut self.payload,
-            framed: &mut self.framed,
-            first_number: self.records.len() as u64,
-            head,
-            end: self.len,
+            framed: &mut self.buffers.framed,
+            next,
         };
-        let framed = framer.frame(0, &marks).and_then(|()| framer.write()).map(|()| framer.end);
+        let framed =
+            framer.frame(0, &marks).and_then(|()| framer.write()).map(|()| framer.next.end);
         self.spare_marks.push(marks);
         framed
-    }
-
-    /// Subscribers hear of operations only once their records are durable;
-    /// if the journal failed, the events of the batch are dropped (the
-    /// ledger is poisoned and must be reopened from its journal anyway).
-    fn publish_if_durable(&mut self, durable: bool) {
-        if durable {
-            self.ledger.release_events();
-        } else {
-            self.ledger.discard_held_events();
-        }
     }
 
     /// Applies all the operations or none; journals them all if applied.
@@ -556,19 +664,11 @@ impl DurableLedger {
     /// - [`AtomicError::Refused`]: nothing changed and nothing was written;
     /// - [`AtomicError::Journal`] as for [`DurableLedger::apply_each`].
     pub fn apply_atomic(&mut self, operations: &[Operation]) -> Result<Vec<Receipt>, AtomicError> {
+        self.wait_all_durable()?;
         self.prepare(operations)?;
-        self.ledger.hold_events();
-        let receipts = match self.ledger.apply_atomic(operations) {
-            Ok(receipts) => receipts,
-            Err(refusal) => {
-                self.ledger.release_events();
-                return Err(AtomicError::Refused(refusal));
-            }
-        };
+        let receipts = self.ledger.apply_atomic(operations).map_err(AtomicError::Refused)?;
         let framed = self.frame_here(receipts.iter().map(Some));
-        let committed = self.commit(framed);
-        self.publish_if_durable(committed.is_ok());
-        committed?;
+        self.commit(framed)?;
         Ok(receipts)
     }
 
@@ -579,29 +679,30 @@ impl DurableLedger {
         if self.poisoned {
             return Err(JournalError::Poisoned);
         }
-        self.encoded.clear();
-        self.encodings.clear();
+        let Buffers { encoded, encodings, .. } = &mut self.buffers;
+        encoded.clear();
+        encodings.clear();
         for (index, operation) in operations.iter().enumerate() {
             let unencodable = |problem| JournalError::Unencodable { index, problem };
-            let start = self.encoded.len();
-            encode_outcome(None, &mut self.encoded).map_err(unencodable)?;
-            let operation_start = self.encoded.len();
-            encode_operation(operation, &mut self.encoded).map_err(unencodable)?;
-            self.encodings.push(Encoding {
+            let start = encoded.len();
+            encode_outcome(None, encoded).map_err(unencodable)?;
+            let operation_start = encoded.len();
+            encode_operation(operation, encoded).map_err(unencodable)?;
+            encodings.push(Encoding {
                 at: operation.at(),
                 start,
                 operation: operation_start,
-                end: self.encoded.len(),
+                end: encoded.len(),
             });
         }
         Ok(())
     }
 
-    /// Ends a call whose records were framed and written up to `framed`
-    /// (the journal's new length): syncs them, then counts them and
-    /// snapshots if one is due. If anything failed, the ledger is poisoned
-    /// (memory may be ahead of the disk) and the call's records are not
-    /// counted.
+    /// Ends a call journalled on this thread, whose records were framed and
+    /// written up to `framed` (the journal's new length): syncs them, then
+    /// counts them, publishes their events and snapshots if one is due. If
+    /// anything failed, the ledger is poisoned (memory may be ahead of the
+    /// disk) and the call's records are not counted.
     fn commit(&mut self, framed: Result<u64, JournalError>) -> Result<(), JournalError> {
         let synced = framed.and_then(|end| {
             if end > self.len && self.options.sync == SyncPolicy::EveryBatch {
@@ -612,23 +713,31 @@ impl DurableLedger {
         match synced {
             Ok(end) => {
                 self.len = end;
-                self.records.extend_from_slice(&self.framed);
+                self.records.extend_from_slice(&self.buffers.framed);
+                self.ledger.release_held_events(self.ledger.held_events());
                 self.maybe_snapshot();
                 Ok(())
             }
             Err(error) => {
-                self.poisoned = true;
+                self.poison();
                 Err(error)
             }
         }
     }
 
-    fn maybe_snapshot(&mut self) {
+    /// Whether enough records were journalled since the last snapshot.
+    fn snapshot_due(&self) -> bool {
         let every = self.options.snapshot_every;
-        let count = self.record_count();
-        if every == 0 || count < self.last_snapshot.saturating_add(every) {
+        every != 0 && self.record_count() >= self.last_snapshot.saturating_add(every)
+    }
+
+    fn maybe_snapshot(&mut self) {
+        // With batches in flight the state is ahead of the durable records;
+        // the next call waits for them first (see `submit_each_into`).
+        if !self.snapshot_due() || !self.in_flight.is_empty() {
             return;
         }
+        let count = self.record_count();
         match self.snapshot_now() {
             Ok(()) => self.snapshot_error = None,
             Err(error) => self.snapshot_error = Some(error),
@@ -637,13 +746,16 @@ impl DurableLedger {
         self.last_snapshot = count;
     }
 
-    /// Writes a snapshot of the current state now.
+    /// Writes a snapshot of the current state now, after waiting for the
+    /// batches in flight.
     ///
     /// # Errors
     ///
     /// [`JournalError::Io`] if it cannot be written; the journal is not
-    /// affected.
+    /// affected. The error of a batch in flight, as for
+    /// [`DurableLedger::wait_all_durable`].
     pub fn snapshot_now(&mut self) -> Result<(), JournalError> {
+        self.wait_all_durable()?;
         let count = self.record_count();
         if count == 0 {
             return Ok(());
@@ -762,8 +874,8 @@ impl Mark {
 
 /// Frames records after the journal's last one: encodes their outcome,
 /// chains their hashes, and writes them. It borrows only what framing
-/// needs, so that it can run on the framing thread while the ledger
-/// applies, or on the calling thread.
+/// needs, so that it can run on the pipeline's framing thread while the
+/// ledger applies, or on the calling thread.
 struct Framer<'a> {
     file: &'a File,
     path: &'a Path,
@@ -774,12 +886,9 @@ struct Framer<'a> {
     payload: &'a mut Vec<u8>,
     /// Where the framed records are, in order.
     framed: &'a mut Vec<RecordMeta>,
-    /// The number of the first record framed.
-    first_number: u64,
-    /// The chain hash of the last record framed (or of the journal's last).
-    head: [u8; HASH_BYTES],
-    /// The journal's length once the frames built so far are written.
-    end: u64,
+    /// Where the next record goes (after the frames built so far are
+    /// written).
+    next: ChainPosition,
 }
 
 impl Framer<'_> {
@@ -813,13 +922,14 @@ impl Framer<'_> {
                 self.payload.as_slice()
             }
         };
-        let number = self.first_number + self.framed.len() as u64;
         let start = self.frames.len();
+        let next = &mut self.next;
         let hash =
-            append_record(self.frames, self.hasher, &self.head, number, encoding.at, payload);
-        self.framed.push(RecordMeta { offset: self.end, at: encoding.at, hash });
-        self.end += (self.frames.len() - start) as u64;
-        self.head = hash;
+            append_record(self.frames, self.hasher, &next.head, next.number, encoding.at, payload);
+        self.framed.push(RecordMeta { offset: next.end, at: encoding.at, hash });
+        next.head = hash;
+        next.number += 1;
+        next.end += (self.frames.len() - start) as u64;
         Ok(())
     }
 
@@ -835,16 +945,68 @@ impl Framer<'_> {
     }
 }
 
-/// The thread that frames a ledger's records while the ledger applies,
-/// from the ledger's first batch of more than one window until the ledger
-/// is dropped. Between batches it waits for the next.
-struct FramingThread {
-    /// Jobs for the thread, in order; taken when the ledger is dropped,
-    /// which ends the thread.
+/// Where the next record of the journal goes.
+#[derive(Debug, Clone, Copy)]
+struct ChainPosition {
+    /// The chain hash of the record before it ([`GENESIS_HASH`] if none).
+    head: [u8; HASH_BYTES],
+    /// Its number.
+    number: u64,
+    /// Its byte offset in the journal file.
+    end: u64,
+}
+
+/// A batch given to the journal by [`DurableLedger::submit_each_into`]. Its
+/// operations are applied in memory; [`DurableLedger::wait_durable`] says
+/// when their records are durable. Tickets are ordered as their batches
+/// were submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[must_use = "a submitted batch may be acknowledged only once waited for"]
+pub struct BatchTicket(u64);
+
+/// A submitted batch whose records are not known durable yet.
+#[derive(Debug)]
+struct InFlight {
+    /// How many events its operations raised, held back until then.
+    events: usize,
+}
+
+/// What the journal needs of a batch: its operations encoded (see
+/// [`Encoding`]), and room for the records framed from them. Lent to the
+/// pipeline with each submitted batch and given back with its answer.
+#[derive(Debug, Default)]
+struct Buffers {
+    encoded: Vec<u8>,
+    /// Where each operation is in `encoded`.
+    encodings: Vec<Encoding>,
+    /// Where each framed record is, counted in the ledger's records once
+    /// durable.
+    framed: Vec<RecordMeta>,
+}
+
+/// The two threads that journal submitted batches behind the ledger, from
+/// its first submitted batch until it is dropped.
+///
+/// The framing thread takes a batch's windows of marks as the ledger
+/// applies them, frames and hashes their records, and writes the batch's
+/// frames in one write. The syncing thread then syncs them, while the
+/// framing thread goes on with the next batch, and answers. Answers come
+/// in the order batches were submitted. The syncing thread mostly waits
+/// for the disk, so on two cores the three threads (with the caller's)
+/// share the processor well.
+///
+/// A sync covers the batches whose frames were written before it began;
+/// a write that runs during it is covered by the next one. Each batch with
+/// records gets its own sync, so that a batch's sync never waits for a
+/// later batch's write.
+struct Pipeline {
+    /// Jobs for the framing thread, in order; taken when the pipeline is
+    /// dropped, which ends both threads once the batches in flight are
+    /// written and synced.
     jobs: Option<mpsc::Sender<Job>>,
-    /// One answer per batch.
+    /// One answer per batch, from the syncing thread.
     answers: mpsc::Receiver<Answer>,
-    handle: Option<std::thread::JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 /// A job for the framing thread.
@@ -859,111 +1021,181 @@ enum Job {
         /// One mark per operation of the window.
         marks: Vec<Mark>,
     },
-    /// The batch is applied: write what is left and answer.
+    /// The batch is applied: write its frames.
     End,
 }
 
-/// What the framing thread needs of the ledger for one batch: lent with
-/// [`Job::Begin`], given back with the [`Answer`].
+/// A batch lent to the framing thread.
 struct Lent {
-    encoded: Vec<u8>,
-    encodings: Vec<Encoding>,
-    framed: Vec<RecordMeta>,
-    first_number: u64,
-    head: [u8; HASH_BYTES],
-    end: u64,
+    buffers: Buffers,
+    /// Where its first record goes; `None` to go on after the previous
+    /// batch the thread framed (which the ledger cannot know while that
+    /// batch is in flight).
+    start: Option<ChainPosition>,
 }
 
-/// The framing thread's answer for a batch.
+/// The pipeline's answer for a batch.
 struct Answer {
-    lent: Lent,
+    buffers: Buffers,
     /// The windows' marks, for reuse.
     marks: Vec<Vec<Mark>>,
-    /// The journal's length once the batch's records are written.
+    /// The journal's length once the batch's records are written and, under
+    /// [`SyncPolicy::EveryBatch`], synced.
     written: Result<u64, JournalError>,
 }
 
-impl FramingThread {
-    /// Starts the thread, with its own handle on the journal file.
-    fn start(file: &File, path: &Path) -> std::io::Result<FramingThread> {
-        let file = file.try_clone()?;
-        let path = path.to_path_buf();
+impl Pipeline {
+    /// Starts the threads, each with its own handle on the journal file.
+    fn start(file: &File, path: &Path, sync: SyncPolicy) -> std::io::Result<Pipeline> {
         let (jobs, receive_jobs) = mpsc::channel();
+        let (send_written, receive_written) = mpsc::channel();
         let (send_answers, answers) = mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("opencoin-journal".into())
-            .spawn(move || frame_batches(&file, &path, &receive_jobs, &send_answers))?;
-        Ok(FramingThread { jobs: Some(jobs), answers, handle: Some(handle) })
+
+        let (framer_file, framer_path) = (file.try_clone()?, path.to_path_buf());
+        let framer =
+            std::thread::Builder::new().name("opencoin-frame".into()).spawn(move || {
+                frame_batches(&framer_file, &framer_path, &receive_jobs, &send_written);
+            })?;
+        // If this spawn fails, `jobs` is dropped on return and the framing
+        // thread ends by itself.
+        let (syncer_file, syncer_path) = (file.try_clone()?, path.to_path_buf());
+        let syncer = std::thread::Builder::new().name("opencoin-sync".into()).spawn(move || {
+            sync_batches(&syncer_file, &syncer_path, sync, &receive_written, &send_answers);
+        })?;
+        Ok(Pipeline { jobs: Some(jobs), answers, threads: vec![framer, syncer] })
+    }
+
+    /// Sends a job to the framing thread; fails only if it has stopped.
+    fn send(&self, job: Job) -> Result<(), ()> {
+        let jobs = self.jobs.as_ref().ok_or(())?;
+        jobs.send(job).map_err(|_| ())
     }
 }
 
-impl Drop for FramingThread {
+impl Drop for Pipeline {
     fn drop(&mut self) {
-        // Without a sender the thread's next wait fails, and it returns.
+        // Without a sender the framing thread's next wait fails once the
+        // jobs sent are done, and it returns, which ends the syncing
+        // thread in turn.
         self.jobs = None;
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
         }
     }
 }
 
 /// The framing thread's loop: one batch after another, until the ledger
-/// is dropped. After a failure it still takes the batch's remaining
-/// windows, so that its answer comes when the ledger waits for it.
+/// is dropped. After a failure it still takes each batch's windows, so
+/// that its answer comes when the ledger waits for it.
 fn frame_batches(
     file: &File,
     path: &Path,
     jobs: &mpsc::Receiver<Job>,
-    answers: &mpsc::Sender<Answer>,
+    written: &mpsc::Sender<Answer>,
 ) {
     let mut hasher = record_hasher();
     let mut frames = Vec::new();
     let mut payload = Vec::new();
-    while let Ok(Job::Begin(mut lent)) = jobs.recv() {
-        lent.framed.clear();
+    // Where the last batch framed here ended; `None` after a failure, which
+    // poisons the ledger, so that batches already behind it fail too.
+    let mut last_end = None;
+    while let Ok(Job::Begin(Lent { mut buffers, start })) = jobs.recv() {
+        buffers.framed.clear();
         frames.clear();
-        let mut framer = Framer {
-            file,
-            path,
-            hasher: &mut hasher,
-            encoded: &lent.encoded,
-            encodings: &lent.encodings,
-            frames: &mut frames,
-            payload: &mut payload,
-            framed: &mut lent.framed,
-            first_number: lent.first_number,
-            head: lent.head,
-            end: lent.end,
-        };
         let mut spent = Vec::new();
-        let mut framed = Ok(());
-        loop {
-            match jobs.recv() {
-                Ok(Job::Window { first, marks }) => {
+        let outcome = match start.or(last_end) {
+            Some(next) => {
+                let mut framer = Framer {
+                    file,
+                    path,
+                    hasher: &mut hasher,
+                    encoded: &buffers.encoded,
+                    encodings: &buffers.encodings,
+                    frames: &mut frames,
+                    payload: &mut payload,
+                    framed: &mut buffers.framed,
+                    next,
+                };
+                let mut framed = Ok(());
+                let ended = receive_windows(jobs, &mut spent, |first, marks| {
                     if framed.is_ok() {
-                        framed = framer.frame(first, &marks);
+                        framed = framer.frame(first, marks);
                     }
-                    spent.push(marks);
+                });
+                if !ended {
+                    return;
                 }
-                Ok(Job::End) => break,
-                // The ledger is gone (or out of step): no one to answer.
-                Ok(Job::Begin(_)) | Err(_) => return,
+                // One write for the batch: writing each window as it is
+                // framed measured no faster.
+                framed.and_then(|()| framer.write()).map(|()| framer.next)
             }
-        }
-        // One write for the batch, as on the calling thread: writing each
-        // window as it is framed measured no faster.
-        let written = framed.and_then(|()| framer.write()).map(|()| framer.end);
-        if answers.send(Answer { lent, marks: spent, written }).is_err() {
+            None => {
+                if !receive_windows(jobs, &mut spent, |_, _| {}) {
+                    return;
+                }
+                Err(JournalError::Poisoned)
+            }
+        };
+        last_end = outcome.as_ref().ok().copied();
+        let answer = Answer { buffers, marks: spent, written: outcome.map(|next| next.end) };
+        if written.send(answer).is_err() {
             return;
         }
     }
 }
 
-/// The error of a framing thread that stopped without an answer (it
+/// Takes a batch's windows until its end, handing each to `frame` and
+/// keeping its marks in `spent`. False if the ledger is gone (or out of
+/// step), in which case there is no one to answer.
+fn receive_windows(
+    jobs: &mpsc::Receiver<Job>,
+    spent: &mut Vec<Vec<Mark>>,
+    mut frame: impl FnMut(usize, &[Mark]),
+) -> bool {
+    loop {
+        match jobs.recv() {
+            Ok(Job::Window { first, marks }) => {
+                frame(first, &marks);
+                spent.push(marks);
+            }
+            Ok(Job::End) => return true,
+            Ok(Job::Begin(_)) | Err(_) => return false,
+        }
+    }
+}
+
+/// The syncing thread's loop: syncs each written batch and answers it.
+/// After a failure every later batch fails too: its bytes follow some that
+/// may not be on the disk.
+fn sync_batches(
+    file: &File,
+    path: &Path,
+    sync: SyncPolicy,
+    written: &mpsc::Receiver<Answer>,
+    answers: &mpsc::Sender<Answer>,
+) {
+    let mut failed = false;
+    while let Ok(mut answer) = written.recv() {
+        let needs_sync = answer.written.is_ok()
+            && !answer.buffers.framed.is_empty()
+            && sync == SyncPolicy::EveryBatch;
+        if failed {
+            answer.written = Err(JournalError::Poisoned);
+        } else if needs_sync && let Err(error) = file.sync_data() {
+            answer.written = Err(JournalError::io("sync", path)(error));
+        }
+        failed = answer.written.is_err();
+        if answers.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
+/// The error of a journal thread that stopped without an answer (it
 /// panicked, which its code does not do).
-fn framer_stopped(path: &Path) -> JournalError {
-    let source = std::io::Error::other("the thread framing the journal's records stopped");
-    JournalError::Io { action: "frame records for", path: path.to_path_buf(), source }
+fn pipeline_stopped(path: &Path) -> JournalError {
+    let source = std::io::Error::other("a thread journalling the ledger's records stopped");
+    JournalError::Io { action: "journal records in", path: path.to_path_buf(), source }
 }
 
 /// Frames applied operations as journal records, appending them to `out`

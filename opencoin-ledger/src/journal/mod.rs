@@ -10,6 +10,12 @@
 //! neither are transactions answered with `AlreadyApplied`. An atomic batch
 //! that is refused writes nothing.
 //!
+//! [`DurableLedger::submit_each_into`] applies a batch the same way but
+//! returns as soon as it is applied in memory, with a [`BatchTicket`]: the
+//! ledger's threads write and sync its records while the caller applies
+//! the next batch, and [`DurableLedger::wait_durable`] returns once they
+//! are durable. Nothing of a batch may be acknowledged before that.
+//!
 //! [`DurableLedger::open`] reads the journal back, cuts off a torn last
 //! record, refuses any other damage (unless asked to recover to the last
 //! good record), loads the newest snapshot that matches the chain and
@@ -156,7 +162,8 @@ pub use codec::{
     CodecError, EncodeError, OPERATION_MAGIC, OPERATION_VERSION, decode_operation, encode_operation,
 };
 pub use durable::{
-    DurableLedger, JournalOptions, OpenReport, SyncPolicy, VerifyReport, frame_records, verify_dir,
+    BatchTicket, DurableLedger, JournalOptions, OpenReport, SyncPolicy, VerifyReport,
+    frame_records, verify_dir,
 };
 pub use error::{ApplyError, AtomicError, Damage, DamageKind, JournalError};
 pub use file::{
