@@ -130,6 +130,22 @@ pub(crate) struct AccountSigner {
 
 const _: () = assert!(std::mem::size_of::<AccountSigner>() == 64);
 
+/// An account's hot record and its signer record, side by side in one
+/// aligned block of two cache lines. A payment reads both for its source:
+/// kept in two tables they were two misses with a million accounts, and
+/// more than the 1 MiB second-level cache of some processors held with ten
+/// thousand; side by side, the processor's adjacent-line prefetch brings
+/// the signer line with the hot one. A payee's signer line comes along
+/// unused, which costs bandwidth, not waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(128))]
+pub(crate) struct AccountRecord {
+    pub hot: AccountHot,
+    pub signer: AccountSigner,
+}
+
+const _: () = assert!(std::mem::size_of::<AccountRecord>() == 128);
+
 impl AccountSigner {
     /// A new account's record: no transaction yet.
     pub(crate) fn new(owner: [u8; 32]) -> AccountSigner {
@@ -282,8 +298,8 @@ pub struct Ledger {
     pub(crate) clock: Timestamp,
     pub(crate) currencies: Vec<CurrencyState>,
     pub(crate) currency_index: BTreeMap<CurrencyCode, u16>,
-    pub(crate) hot: Vec<AccountHot>,
-    pub(crate) signers: Vec<AccountSigner>,
+    /// Every account's hot and signer records, by account index.
+    pub(crate) accounts: Vec<AccountRecord>,
     pub(crate) cold: Vec<AccountCold>,
     /// The distinct account profiles, which [`AccountHot::profile`] indexes.
     pub(crate) profiles: Vec<AccountProfile>,
@@ -313,8 +329,7 @@ impl Ledger {
             clock: Timestamp(0),
             currencies: Vec::new(),
             currency_index: BTreeMap::new(),
-            hot: Vec::new(),
-            signers: Vec::new(),
+            accounts: Vec::new(),
             cold: Vec::new(),
             profiles: Vec::new(),
             profile_index: HashMap::new(),
@@ -565,12 +580,12 @@ impl Ledger {
             let Operation::Submit(signed) = operation else { continue };
             let tx = signed.transaction();
             if let Some(&source) = self.account_index.get(&tx.source) {
-                sink ^= self.hot[source as usize].next_sequence;
-                sink ^= u64::from(self.signers[source as usize].owner[0]);
+                sink ^= self.accounts[source as usize].hot.next_sequence;
+                sink ^= u64::from(self.accounts[source as usize].signer.owner[0]);
             }
             let counterparty = tx.action.counterparty();
             if let Some(&index) = counterparty.and_then(|id| self.account_index.get(&id)) {
-                sink ^= self.hot[index as usize].next_sequence;
+                sink ^= self.accounts[index as usize].hot.next_sequence;
             }
         }
         std::hint::black_box(sink);
@@ -610,11 +625,14 @@ impl Ledger {
     /// whose operations are now durable) and goes on holding the rest.
     pub(crate) fn release_held_events(&mut self, count: usize) {
         let count = count.min(self.pending_events.len());
-        for event in self.pending_events.drain(..count) {
+        // Read in place and then dropped: draining them one by one would
+        // move each event (144 bytes) out of the queue first.
+        for event in self.pending_events.range(..count) {
             for subscriber in &mut self.subscribers {
-                subscriber.on_event(&event);
+                subscriber.on_event(event);
             }
         }
+        self.pending_events.drain(..count);
     }
 
     /// Drops every event held back: their operations did not become
@@ -649,17 +667,16 @@ impl Ledger {
     fn roll_back(&mut self, undo: Vec<Undo>) {
         for entry in undo.into_iter().rev() {
             match entry {
-                Undo::Hot(index, hot) => self.hot[index as usize] = hot,
+                Undo::Hot(index, hot) => self.accounts[index as usize].hot = hot,
                 Undo::Cold(index, cold) => self.cold[index as usize] = cold,
                 Undo::Totals(index, totals) => self.currencies[usize::from(index)].totals = totals,
                 Undo::Clock(clock) => self.clock = clock,
                 Undo::Applied(source, previous) => {
-                    self.signers[source as usize].last_transaction = previous;
+                    self.accounts[source as usize].signer.last_transaction = previous;
                     self.applied_count -= 1;
                 }
                 Undo::AccountOpened(id) => {
-                    self.hot.pop();
-                    self.signers.pop();
+                    self.accounts.pop();
                     self.cold.pop();
                     self.account_index.remove(&id);
                 }
@@ -698,11 +715,12 @@ impl Ledger {
     pub(crate) fn accounts_in(&self, currency: u16) -> impl Iterator<Item = u32> + '_ {
         // Account indexes are u32 (see `insert_account`), so zipping with
         // 0.. numbers every account.
-        self.hot
-            .iter()
-            .zip(0_u32..)
-            .filter(move |(hot, _)| hot.currency == currency)
-            .map(|(_, i)| i)
+        self.hot().zip(0_u32..).filter(move |(hot, _)| hot.currency == currency).map(|(_, i)| i)
+    }
+
+    /// Every account's hot record, by account index.
+    pub(crate) fn hot(&self) -> impl Iterator<Item = &AccountHot> + '_ {
+        self.accounts.iter().map(|record| &record.hot)
     }
 
     /// The profile of an account.
@@ -728,7 +746,7 @@ impl Ledger {
     /// The balance of account `index` settled to `at`: demurrage since the
     /// last settlement is computed, not written.
     pub(crate) fn settle(&self, index: u32, at: Timestamp) -> Melt {
-        let hot = &self.hot[index as usize];
+        let hot = &self.accounts[index as usize].hot;
         let unchanged = Melt { balance: hot.balance, melted: 0 };
         if !self.profile(hot).melts {
             return unchanged;
@@ -748,11 +766,11 @@ impl Ledger {
     ) {
         let code = self.currencies[usize::from(currency)].spec.code;
         let decimals = self.currencies[usize::from(currency)].spec.decimals;
-        let destination = fund.map(|(index, _)| self.hot[index as usize].id);
+        let destination = fund.map(|(index, _)| self.accounts[index as usize].hot.id);
         for &(index, melt) in melts.iter().flatten() {
             self.write_balance(index, melt.balance, at);
             if melt.melted > 0 {
-                let account = self.hot[index as usize].id;
+                let account = self.accounts[index as usize].hot.id;
                 self.post(Posting {
                     account: index,
                     at,
@@ -767,7 +785,7 @@ impl Ledger {
             }
         }
         if let Some((index, credit)) = fund {
-            let mut hot = self.hot[index as usize];
+            let mut hot = self.accounts[index as usize].hot;
             hot.balance += credit;
             self.write_hot(index, hot);
             self.post(Posting {
@@ -783,7 +801,7 @@ impl Ledger {
     }
 
     fn write_balance(&mut self, index: u32, balance: i128, at: Timestamp) {
-        let mut hot = self.hot[index as usize];
+        let mut hot = self.accounts[index as usize].hot;
         hot.balance = balance;
         hot.as_of = at;
         self.write_hot(index, hot);
@@ -792,9 +810,9 @@ impl Ledger {
     fn write_hot(&mut self, index: u32, hot: AccountHot) {
         debug_assert!((-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(&hot.balance));
         if self.undo.is_some() {
-            self.record(Undo::Hot(index, self.hot[index as usize]));
+            self.record(Undo::Hot(index, self.accounts[index as usize].hot));
         }
-        self.hot[index as usize] = hot;
+        self.accounts[index as usize].hot = hot;
     }
 
     fn write_totals(&mut self, currency: u16, totals: Totals) {
@@ -817,7 +835,7 @@ impl Ledger {
     fn assert_books_balance(&self, currency: u16) {
         if cfg!(debug_assertions) {
             let sum: i128 =
-                self.hot.iter().filter(|hot| hot.currency == currency).map(|hot| hot.balance).sum();
+                self.hot().filter(|hot| hot.currency == currency).map(|hot| hot.balance).sum();
             let totals = self.currencies[usize::from(currency)].totals;
             debug_assert_eq!(
                 sum,

@@ -162,7 +162,7 @@ impl Ledger {
     pub fn balance(&self, id: AccountId, at: Timestamp) -> Result<BalanceView, QueryError> {
         self.check_not_past(at)?;
         let index = self.query_account(id)?;
-        let currency = self.hot[index as usize].currency;
+        let currency = self.accounts[index as usize].hot.currency;
         let decimals = self.decimals_of(currency);
         let melt = self.settle(index, at);
         let receivable = if self.currencies[usize::from(currency)].melt_destination == Some(index) {
@@ -212,7 +212,7 @@ impl Ledger {
         if !self.config.keep_history {
             return Err(QueryError::NoHistory);
         }
-        let decimals = self.decimals_of(self.hot[index as usize].currency);
+        let decimals = self.decimals_of(self.accounts[index as usize].hot.currency);
         Ok(self
             .history
             .iter()
@@ -336,9 +336,9 @@ impl Ledger {
 
         for id in self.account_ids() {
             let Some(&index) = self.account_index.get(&id) else { continue };
-            let hot = &self.hot[index as usize];
+            let hot = &self.accounts[index as usize].hot;
             let cold = &self.cold[index as usize];
-            let signer = &self.signers[index as usize];
+            let signer = &self.accounts[index as usize].signer;
             hasher.update(&id.0.to_be_bytes());
             hasher.update(&hot.balance.to_be_bytes());
             hasher.update(&hot.as_of.seconds().to_be_bytes());

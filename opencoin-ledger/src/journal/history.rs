@@ -312,8 +312,10 @@ impl DurableLedger {
                 };
                 let mut touches = names_account(operation, id);
                 let decimals = |index: u32| {
-                    let currency =
-                        ledger.hot.get(index as usize).map_or(0, |hot| usize::from(hot.currency));
+                    let currency = ledger
+                        .accounts
+                        .get(index as usize)
+                        .map_or(0, |record| usize::from(record.hot.currency));
                     ledger.currencies.get(currency).map_or(0, |state| state.spec.decimals)
                 };
                 for posting in ledger.history.get(seen_postings..).unwrap_or_default() {

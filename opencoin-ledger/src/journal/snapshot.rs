@@ -48,8 +48,8 @@ use super::codec::{CodecError, Reader, put_location, put_sectors};
 use super::error::JournalError;
 use super::file::HASH_BYTES;
 use crate::ledger::{
-    AccountCold, AccountHot, AccountSigner, CurrencyState, Ledger, LedgerConfig, Posting,
-    PostingKind, Totals,
+    AccountCold, AccountHot, AccountRecord, AccountSigner, CurrencyState, Ledger, LedgerConfig,
+    Posting, PostingKind, Totals,
 };
 
 /// The magic bytes of a snapshot file.
@@ -232,7 +232,7 @@ fn put_opt(out: &mut Vec<u8>, value: Option<&[u8]>) {
 
 /// The canonical bytes of a ledger's state (see the module docs).
 pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + ledger.hot.len() * 160 + ledger.history.len() * 100);
+    let mut out = Vec::with_capacity(64 + ledger.accounts.len() * 160 + ledger.history.len() * 100);
     out.extend_from_slice(&ledger.clock.seconds().to_be_bytes());
     out.extend_from_slice(&ledger.event_sequence().to_be_bytes());
 
@@ -259,8 +259,8 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
         put_opt(&mut out, state.melt_destination.map(u32::to_be_bytes).as_ref().map(|b| &b[..]));
     }
 
-    out.extend_from_slice(&(ledger.hot.len() as u32).to_be_bytes());
-    for ((hot, cold), signer) in ledger.hot.iter().zip(&ledger.cold).zip(&ledger.signers) {
+    out.extend_from_slice(&(ledger.accounts.len() as u32).to_be_bytes());
+    for (AccountRecord { hot, signer }, cold) in ledger.accounts.iter().zip(&ledger.cold) {
         out.extend_from_slice(&cold.attributes.id.0.to_be_bytes());
         out.extend_from_slice(&hot.currency.to_be_bytes());
         out.push(cold.attributes.kind.code());
@@ -368,12 +368,12 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
         if ledger.account_index.insert(id, index).is_some() {
             return Err(bad("account", format!("{id} appears twice")));
         }
-        ledger.hot.push(AccountHot { balance, as_of, next_sequence, id, profile, currency, kind });
+        let hot = AccountHot { balance, as_of, next_sequence, id, profile, currency, kind };
         let mut signer = AccountSigner::new(owner);
         if let Some(id) = last_transaction {
             signer.last_transaction = id;
         }
-        ledger.signers.push(signer);
+        ledger.accounts.push(AccountRecord { hot, signer });
         ledger.cold.push(AccountCold { attributes });
     }
     for destination in melt_destinations.iter().flatten() {
@@ -421,8 +421,9 @@ pub(crate) fn decode_state(bytes: &[u8], config: LedgerConfig) -> Result<Ledger,
     // The books must balance in a loaded state exactly as after a commit.
     for (index, state) in ledger.currencies.iter().enumerate() {
         let sum = ledger
-            .hot
+            .accounts
             .iter()
+            .map(|record| &record.hot)
             .filter(|hot| usize::from(hot.currency) == index)
             .try_fold(0_i128, |sum, hot| sum.checked_add(hot.balance));
         let totals = state.totals;

@@ -11,8 +11,8 @@ use opencoin_core::{AccountAttributes, AccountKind, Amount, CurrencySpec, Timest
 use opencoin_rules::RuleSet;
 
 use super::{
-    AccountCold, AccountHot, AccountSigner, CurrencyState, Ledger, Posting, PostingKind, Receipt,
-    Totals, Undo, add_balance,
+    AccountCold, AccountHot, AccountRecord, AccountSigner, CurrencyState, Ledger, Posting,
+    PostingKind, Receipt, Totals, Undo, add_balance,
 };
 use crate::event::EventKind;
 use crate::operation::{OpenAccount, SECTORS_PER_ACCOUNT_MAX, UpdateAccount};
@@ -94,7 +94,7 @@ impl Ledger {
 
     fn credit_opening(&mut self, currency: u16, account: u32, amount: Amount, at: Timestamp) {
         let minor = amount.minor_units();
-        let mut hot = self.hot[account as usize];
+        let mut hot = self.accounts[account as usize].hot;
         let mut totals = self.currencies[usize::from(currency)].totals;
         hot.balance += minor;
         totals.issued += minor;
@@ -160,8 +160,8 @@ impl Ledger {
         let profile = self.intern_profile(profile);
         // Account indexes are u32; four billion accounts is far beyond the
         // memory of one machine, so saturating here would never be reached.
-        let index = u32::try_from(self.hot.len()).unwrap_or(u32::MAX);
-        self.hot.push(AccountHot {
+        let index = u32::try_from(self.accounts.len()).unwrap_or(u32::MAX);
+        let hot = AccountHot {
             balance: 0,
             as_of: open.at,
             next_sequence: 0,
@@ -169,8 +169,9 @@ impl Ledger {
             profile,
             currency,
             kind: open.kind,
-        });
-        self.signers.push(AccountSigner::new(open.owner.to_bytes()));
+        };
+        let signer = AccountSigner::new(open.owner.to_bytes());
+        self.accounts.push(AccountRecord { hot, signer });
         self.cold.push(AccountCold { attributes });
         self.account_index.insert(open.id, index);
         self.record(Undo::AccountOpened(open.id));
@@ -193,14 +194,14 @@ impl Ledger {
 
         // Settle demurrage first, so that the melt up to now is computed
         // under the profile that applied until now.
-        let currency = self.hot[index as usize].currency;
+        let currency = self.accounts[index as usize].hot.currency;
         self.settle_and_write(currency, index, update.at)?;
 
         let old = self.cold[index as usize].clone();
         let mut cold = old.clone();
         cold.attributes.location = update.location;
         cold.attributes.sectors = update.sectors.clone();
-        let mut hot = self.hot[index as usize];
+        let mut hot = self.accounts[index as usize].hot;
         let profile = self.currencies[usize::from(currency)].rules.profile(&cold.attributes);
         hot.profile = self.intern_profile(profile);
         self.record(Undo::Cold(index, old));
@@ -224,7 +225,7 @@ impl Ledger {
         let mut totals = self.currencies[usize::from(currency)].totals;
         let fund = self.fund_credit(currency, &melts, &mut totals)?;
         if let Some((fund_index, credit)) = fund {
-            add_balance(self.hot[fund_index as usize].balance, credit)?;
+            add_balance(self.accounts[fund_index as usize].hot.balance, credit)?;
         }
 
         self.write_melts(currency, at, &melts, fund);

@@ -38,7 +38,7 @@ impl Ledger {
             .ok_or(Rejection::Overflow { what: "income" })?;
         let melts: Vec<Option<(u32, Melt)>> = self
             .accounts_in(currency)
-            .filter(|&index| self.hot[index as usize].kind == AccountKind::Member)
+            .filter(|&index| self.accounts[index as usize].hot.kind == AccountKind::Member)
             .map(|index| Some((index, self.settle(index, at))))
             .collect();
         let mut totals = state.totals;
@@ -54,14 +54,14 @@ impl Ledger {
             totals.issued = add_issued(totals.issued, per_member)?;
         }
         if let Some((fund_index, credit)) = fund {
-            add_balance(self.hot[fund_index as usize].balance, credit)?;
+            add_balance(self.accounts[fund_index as usize].hot.balance, credit)?;
         }
         let paid_seconds = periods.saturating_mul(period.seconds());
         totals.income_paid_through = Timestamp(paid_through.seconds().saturating_add(paid_seconds));
 
         self.write_melts(currency, at, &melts, fund);
         for &(index, _) in melts.iter().flatten() {
-            let mut hot = self.hot[index as usize];
+            let mut hot = self.accounts[index as usize].hot;
             hot.balance += per_member;
             self.write_hot(index, hot);
             let account = hot.id;

@@ -56,7 +56,7 @@ impl Plan {
 impl Ledger {
     /// The sum of the stored balances of the given accounts.
     fn balance_sum(&self, accounts: &[Option<u32>]) -> i128 {
-        accounts.iter().flatten().map(|&index| self.hot[index as usize].balance).sum()
+        accounts.iter().flatten().map(|&index| self.accounts[index as usize].hot.balance).sum()
     }
 
     /// Applies a signed transaction, or answers that it already was.
@@ -84,15 +84,14 @@ impl Ledger {
         let tx = signed.transaction();
         let source = self.account(tx.source);
         if let Ok(index) = source
-            && tx.sequence < self.hot[index as usize].next_sequence
-            && self.signers[index as usize].last_transaction == signed.id()
+            && tx.sequence < self.accounts[index as usize].hot.next_sequence
+            && self.accounts[index as usize].signer.last_transaction == signed.id()
         {
             return Ok(Receipt::AlreadyApplied(signed.id()));
         }
         let plan = self.plan(signed, source, signature_ok)?;
-        let warning = plan.warning.clone();
-        self.commit(plan);
-        Ok(Receipt::Applied { warning: warning.map(Box::new) })
+        let warning = self.commit(&plan);
+        Ok(Receipt::Applied { warning })
     }
 
     /// Runs every check of a transaction, in the documented order, and works
@@ -122,10 +121,10 @@ impl Ledger {
         if !signature_ok {
             return Err(Rejection::InvalidSignature);
         }
-        if signed.signer().as_bytes() != &self.signers[source as usize].owner {
+        if signed.signer().as_bytes() != &self.accounts[source as usize].signer.owner {
             return Err(Rejection::SignerNotOwner { account: tx.source });
         }
-        let expected = self.hot[source as usize].next_sequence;
+        let expected = self.accounts[source as usize].hot.next_sequence;
         if tx.sequence != expected {
             return Err(Rejection::SequenceMismatch {
                 account: tx.source,
@@ -193,7 +192,7 @@ impl Ledger {
         if let Some((fund_index, credit)) = fund {
             let involved = [payer, payee].contains(&Some(fund_index));
             if !involved {
-                add_balance(self.hot[fund_index as usize].balance, credit)?;
+                add_balance(self.accounts[fund_index as usize].hot.balance, credit)?;
             }
         }
 
@@ -256,7 +255,7 @@ impl Ledger {
     }
 
     fn check_holds(&self, index: u32, currency: u16, tx: &Transaction) -> Result<(), Rejection> {
-        if self.hot[index as usize].currency != currency {
+        if self.accounts[index as usize].hot.currency != currency {
             let attributes = &self.cold[index as usize].attributes;
             return Err(Rejection::WrongCurrency {
                 account: attributes.id,
@@ -276,7 +275,7 @@ impl Ledger {
     ) -> Result<(), Rejection> {
         let supply = &state.spec.supply;
         let creates = matches!(tx.action, Action::Issue { .. } | Action::RaiseSupplyCap { .. });
-        let is_issuer = self.hot[source as usize].kind == AccountKind::Issuer;
+        let is_issuer = self.accounts[source as usize].hot.kind == AccountKind::Issuer;
         if creates && matches!(supply, SupplyPolicy::Issued { .. }) && !is_issuer {
             return Err(Rejection::NotAnIssuer { account: tx.source });
         }
@@ -313,7 +312,7 @@ impl Ledger {
     ) -> Result<Option<Warning>, Rejection> {
         let party = |(index, balance_after): (u32, i128)| Party {
             attributes: &self.cold[index as usize].attributes,
-            profile: self.profile(&self.hot[index as usize]),
+            profile: self.profile(&self.accounts[index as usize].hot),
             balance_after,
         };
         let movement = match (action, payer, payee) {
@@ -359,8 +358,9 @@ impl Ledger {
         }
     }
 
-    /// Writes a checked plan. Cannot fail: every check ran in [`Self::plan`].
-    fn commit(&mut self, plan: Plan) {
+    /// Writes a checked plan, and returns its warning for the receipt.
+    /// Cannot fail: every check ran in [`Self::plan`].
+    fn commit(&mut self, plan: &Plan) -> Option<Box<Warning>> {
         let currency = plan.currency;
         let code = self.currencies[usize::from(currency)].spec.code;
         let decimals = self.currencies[usize::from(currency)].spec.decimals;
@@ -370,11 +370,11 @@ impl Ledger {
         let balances_before = self.balance_sum(&touched);
 
         self.write_melts(currency, plan.at, &plan.melts, plan.fund);
-        let mut source = self.hot[plan.source as usize];
+        let mut source = self.accounts[plan.source as usize].hot;
         source.next_sequence += 1;
         self.write_hot(plan.source, source);
         let counterpart = |index: Option<(u32, i128)>, ledger: &Ledger| {
-            index.map(|(i, _)| ledger.hot[i as usize].id)
+            index.map(|(i, _)| ledger.accounts[i as usize].hot.id)
         };
         let payer_id = counterpart(plan.payer, self);
         let payee_id = counterpart(plan.payee, self);
@@ -396,7 +396,7 @@ impl Ledger {
             let kind =
                 if plan.payer.is_some() { PostingKind::TransferIn } else { PostingKind::Issue };
             self.write_balance(index, after, plan.at);
-            let from = payer_id.or(Some(self.hot[plan.source as usize].id));
+            let from = payer_id.or(Some(self.accounts[plan.source as usize].hot.id));
             self.post(Posting {
                 account: index,
                 at: plan.at,
@@ -408,13 +408,13 @@ impl Ledger {
             });
         }
         self.write_totals(currency, plan.totals);
-        let signer = &mut self.signers[plan.source as usize];
+        let signer = &mut self.accounts[plan.source as usize].signer;
         let previous = std::mem::replace(&mut signer.last_transaction, plan.id);
         self.applied_count += 1;
         self.record(Undo::Applied(plan.source, previous));
         self.advance_clock(plan.at);
 
-        let source_id = self.hot[plan.source as usize].id;
+        let source_id = self.accounts[plan.source as usize].hot.id;
         let kind = match (plan.action, payer_id, payee_id) {
             (Action::Transfer { .. }, Some(from), Some(to)) => {
                 EventKind::Transferred { transaction: plan.id, currency: code, from, to, amount }
@@ -432,7 +432,8 @@ impl Ledger {
             _ => EventKind::SupplyCapRaised { transaction: plan.id, currency: code, cap: amount },
         };
         self.emit(plan.at, kind);
-        if let Some(warning) = plan.warning {
+        if let Some(warning) = &plan.warning {
+            let warning = warning.clone();
             self.emit(plan.at, EventKind::Warned { transaction: plan.id, warning });
         }
 
@@ -448,6 +449,7 @@ impl Ledger {
             "a commit in currency {code} changed balances and supply differently"
         );
         self.assert_books_balance(currency);
+        plan.warning.clone().map(Box::new)
     }
 }
 
