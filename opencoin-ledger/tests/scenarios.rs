@@ -1181,6 +1181,43 @@ fn an_atomic_batch_with_one_bad_element_changes_nothing() {
 }
 
 #[test]
+fn an_account_opened_in_a_batch_can_be_paid_and_pay_later_in_the_same_batch() {
+    // A batch's accounts are looked up before its operations are applied
+    // (to warm the cache); 6 does not exist then. Payments to and from it
+    // after its opening, in the same batch, must still find it, in both
+    // kinds of batch.
+    for atomic in [false, true] {
+        let mut world = village();
+        let opening = world.open_request(6, "VLG", AccountKind::Member, Some(CENTER), &[], day(2));
+        // The ledger learns of 6 only from the batch, so its payment is
+        // signed here with 6's owner key.
+        let from_six = Transaction {
+            currency: code("VLG"),
+            source: AccountId(6),
+            sequence: 0,
+            timestamp: day(2),
+            action: transfer(3, "15.00"),
+            memo: String::new(),
+        };
+        let operations = vec![
+            opening,
+            submit(world.tx_with_sequence(2, 0, day(2), transfer(6, "40.00"))),
+            submit(from_six.sign(&owner_key(6)).unwrap()),
+        ];
+        if atomic {
+            assert_eq!(world.ledger.apply_atomic(&operations).unwrap().len(), 3);
+        } else {
+            assert!(world.ledger.apply_each(&operations).iter().all(Result::is_ok));
+        }
+        // 6 receives 40.00 and pays 15.00: 25.00. 2: 300.00 - 40.00 =
+        // 260.00. 3: 100.00 + 15.00 = 115.00.
+        assert_eq!(world.balance(6, day(2)), "25.00", "atomic {atomic}");
+        assert_eq!(world.balance(2, day(2)), "260.00", "atomic {atomic}");
+        assert_eq!(world.balance(3, day(2)), "115.00", "atomic {atomic}");
+    }
+}
+
+#[test]
 fn a_large_batch_refuses_exactly_its_bad_signatures() {
     // Forty payments from account 2, large enough to be verified on every
     // core in batches; two of them (positions 3 and 27) carry a signature

@@ -6,14 +6,14 @@
 
 use opencoin_core::spec::SupplyPolicy;
 use opencoin_core::{
-    AccountKind, Action, Amount, AmountError, MINOR_UNITS_MAX, SignedTransaction, Timestamp,
-    Transaction, TransactionId,
+    AccountId, AccountKind, Action, Amount, AmountError, MINOR_UNITS_MAX, SignedTransaction,
+    Timestamp, Transaction, TransactionId,
 };
 use opencoin_rules::{Melt, Movement, Party, Verdict, Warning};
 
 use super::{
-    CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo, add_balance, add_issued,
-    add_total,
+    AccountLookup, CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo, add_balance,
+    add_issued, add_total,
 };
 use crate::event::EventKind;
 use crate::rejection::Rejection;
@@ -76,27 +76,32 @@ impl Ledger {
     /// ever, went into every snapshot, and inserting into it (a random write
     /// into a table of tens of megabytes) took about 40% of an in-memory
     /// transfer (BENCHMARKS.md).
+    ///
+    /// `lookup` holds the account indexes found while warming, if any.
     pub(super) fn submit(
         &mut self,
         signed: &SignedTransaction,
         signature_ok: bool,
+        lookup: AccountLookup,
     ) -> Result<Receipt, Rejection> {
         let tx = signed.transaction();
-        let source = self.account(tx.source);
+        let source = self.looked_up(lookup.source, tx.source);
         if let Ok(index) = source
             && tx.sequence < self.accounts[index as usize].hot.next_sequence
             && self.accounts[index as usize].signer.last_transaction == signed.id()
         {
             return Ok(Receipt::AlreadyApplied(signed.id()));
         }
-        let plan = self.plan(signed, source, signature_ok)?;
+        let plan = self.plan(signed, source, lookup.counterparty, signature_ok)?;
         let warning = self.commit(&plan);
         Ok(Receipt::Applied { warning })
     }
 
     /// Runs every check of a transaction, in the documented order, and works
     /// out what it would write. Reads only. `source` is the lookup of the
-    /// transaction's source account, done once by the caller.
+    /// transaction's source account, done once by the caller, and
+    /// `counterparty` the index of the account it names, if warming found
+    /// it.
     ///
     /// Longer than a function should be. Splitting out the parties, the
     /// amount and the balance step (returning a struct of balances) was
@@ -108,6 +113,7 @@ impl Ledger {
         &self,
         signed: &SignedTransaction,
         source: Result<u32, Rejection>,
+        counterparty: Option<u32>,
         signature_ok: bool,
     ) -> Result<Plan, Rejection> {
         let tx = signed.transaction();
@@ -147,7 +153,7 @@ impl Ledger {
         // Who pays and who is paid.
         let counterparty = match tx.action.counterparty() {
             Some(id) => {
-                let index = self.account(id)?;
+                let index = self.looked_up(counterparty, id)?;
                 self.check_holds(index, currency, tx)?;
                 if index == source {
                     return Err(Rejection::AccountsMustDiffer(id));
@@ -252,6 +258,13 @@ impl Ledger {
             amount,
             action: tx.action,
         })
+    }
+
+    /// The index of account `id`: `found` if warming found it, else
+    /// searched for now.
+    fn looked_up(&self, found: Option<u32>, id: AccountId) -> Result<u32, Rejection> {
+        debug_assert!(found.is_none() || self.account_index.get(&id).copied() == found);
+        found.map_or_else(|| self.account(id), Ok)
     }
 
     fn check_holds(&self, index: u32, currency: u16, tx: &Transaction) -> Result<(), Rejection> {
