@@ -21,6 +21,13 @@
 //!    updates, one SQL transaction per batch; in memory, and in WAL mode
 //!    with `synchronous=FULL` on disk for the durable comparison.
 //!
+//! Each of these runs `--passes` times (five by default; ours on a freshly
+//! set-up ledger each time) and the pass of median speed is reported. One
+//! pass over a million transfers takes from 40 ms (the bare loop) to about
+//! a second (SQLite), and on a shared machine a single pass moved by a
+//! factor of 1.7 from one run to the next, more than any change measured
+//! with it (BENCHMARKS.md).
+//!
 //! It prints a table, or one JSON object with `--json`, with transfers per
 //! second, batch latency percentiles, peak memory and `ratios` of ours to
 //! each baseline. A progress line goes to stderr while it runs.
@@ -125,6 +132,10 @@ struct Options {
     /// Keep every posting in memory (the ledger's `keep_history`).
     #[arg(long, value_enum, default_value_t = Switch::Off)]
     history: Switch,
+    /// Timed passes of each run, ours and every baseline; the pass of
+    /// median speed is reported.
+    #[arg(long, default_value_t = 5)]
+    passes: usize,
     /// Run the baselines (bare loop, verification, fsync, SQLite).
     #[arg(long, value_enum, default_value_t = Switch::On)]
     baselines: Switch,
@@ -143,6 +154,7 @@ fn main() -> Result<()> {
     let options = Options::parse();
     ensure!(options.accounts >= 2, "need at least 2 accounts, got {}", options.accounts);
     ensure!(options.batch >= 1, "the batch size must be at least 1, got {}", options.batch);
+    ensure!(options.passes >= 1, "need at least 1 pass, got {}", options.passes);
     ensure!(options.zipf_exponent > 0.0, "the zipf exponent must be positive");
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
 
@@ -154,7 +166,7 @@ fn main() -> Result<()> {
     let workload = Workload::generate(&options, threads)?;
     let generation = generation_started.elapsed();
 
-    let ours = run_ledger(&options, &workload)?;
+    let ours = median_of_passes(options.passes, |pass| run_ledger(&options, &workload, pass))?;
     let peak_memory = peak_memory_bytes();
 
     let mut baselines = Vec::new();
@@ -504,6 +516,9 @@ struct Measured {
     batches: Vec<Duration>,
     /// Anything worth saying next to the figures.
     notes: Vec<String>,
+    /// Transfers per second of every pass, in the order they ran (see
+    /// [`median_of_passes`]).
+    pass_rates: Vec<f64>,
 }
 
 impl Measured {
@@ -535,8 +550,37 @@ impl Measured {
                 "max": millis(self.percentile(1.0)),
             },
             "notes": self.notes,
+            "passes_transfers_per_second": self.pass_rates,
         })
     }
+}
+
+/// Runs `pass` (given the pass number, from 0) `passes` times and returns
+/// the pass of median time (for an even count, the slower of the middle
+/// two), noting the spread of all of them. Reporting every figure as the
+/// median of its own passes keeps one slow moment of a shared machine from
+/// deciding a ratio.
+fn median_of_passes(
+    passes: usize,
+    mut pass: impl FnMut(usize) -> Result<Measured>,
+) -> Result<Measured> {
+    let mut measured = Vec::with_capacity(passes);
+    for number in 0..passes {
+        measured.push(pass(number)?);
+    }
+    let rates: Vec<f64> = measured.iter().map(Measured::per_second).collect();
+    let slowest = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let fastest = rates.iter().copied().fold(0.0, f64::max);
+
+    measured.sort_by_key(|measured| measured.elapsed);
+    let mut median = measured.swap_remove(passes / 2);
+    if passes > 1 {
+        median.notes.push(format!(
+            "median of {passes} passes (from {slowest:.0} to {fastest:.0} per second)"
+        ));
+    }
+    median.pass_rates = rates;
+    Ok(median)
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -545,7 +589,7 @@ fn millis(duration: Duration) -> f64 {
 
 /// A progress line on stderr, rewritten in place.
 struct Progress {
-    label: &'static str,
+    label: String,
     total: usize,
     started: Instant,
     shown: Instant,
@@ -553,8 +597,10 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(label: &'static str, total: usize) -> Progress {
+    /// A progress line for pass `pass` (from 0) of `passes`.
+    fn new(label: &str, pass: usize, passes: usize, total: usize) -> Progress {
         let now = Instant::now();
+        let label = format!("{label} {}/{passes}", pass + 1);
         Progress { label, total, started: now, shown: now, finished: false }
     }
 
@@ -573,7 +619,7 @@ impl Progress {
         let filled = (fraction * 30.0) as usize;
         let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
         eprint!(
-            "\r{:<14} [{}{}] {:>5.1}% {:>12.0}/s",
+            "\r{:<18} [{}{}] {:>5.1}% {:>12.0}/s",
             self.label,
             "#".repeat(filled),
             " ".repeat(30 - filled.min(30)),
@@ -705,7 +751,9 @@ impl Engine {
     }
 }
 
-fn run_ledger(options: &Options, workload: &Workload) -> Result<Measured> {
+/// One pass of ours: a new ledger (a new journal directory if durable) set
+/// up with the workload's accounts, untimed, then every transfer, timed.
+fn run_ledger(options: &Options, workload: &Workload, pass: usize) -> Result<Measured> {
     let config = LedgerConfig {
         verify_signatures: options.signatures.on(),
         keep_history: options.history.on(),
@@ -720,7 +768,7 @@ fn run_ledger(options: &Options, workload: &Workload) -> Result<Measured> {
     }
     let events_before = ledger.ledger().subscriber::<EventCounter>(counter).map_or(0, |c| c.events);
 
-    let mut progress = Progress::new("ledger", workload.transfers.len());
+    let mut progress = Progress::new("ledger", pass, options.passes, workload.transfers.len());
     let mut batches = Vec::with_capacity(workload.transfers.len() / options.batch + 1);
     let mut refused: HashMap<&'static str, usize> = HashMap::new();
     let mut applied = 0;
@@ -794,6 +842,7 @@ fn run_ledger(options: &Options, workload: &Workload) -> Result<Measured> {
         elapsed,
         batches,
         notes,
+        pass_rates: Vec::new(),
     })
 }
 
@@ -828,12 +877,6 @@ struct BareAccount {
     next_sequence: u64,
 }
 
-/// How many times the bare loop runs; the run of median speed is reported.
-/// One pass over a million transfers takes 30 to 60 ms, short enough that
-/// a single pass moved by a factor of 1.7 from run to run on one machine
-/// (BENCHMARKS.md), far more than the ledger's own figure did.
-const BARE_LOOP_PASSES: usize = 5;
-
 fn run_bare_loop(options: &Options, workload: &Workload) -> Result<Measured> {
     // The ledger's own kind of id map, so that the baseline differs only
     // in what it does per transfer.
@@ -842,34 +885,28 @@ fn run_bare_loop(options: &Options, workload: &Workload) -> Result<Measured> {
         index.insert(AccountId(id), u32::try_from(position)?);
     }
 
-    let mut progress = Progress::new("bare loop", workload.transfers.len() * BARE_LOOP_PASSES);
-    let mut passes = Vec::with_capacity(BARE_LOOP_PASSES);
-    for pass in 0..BARE_LOOP_PASSES {
+    median_of_passes(options.passes, |pass| {
         let opening = BareAccount { balance: OPENING_MINOR_UNITS, next_sequence: 0 };
         let mut accounts = vec![opening; workload.members.len()];
+        let mut progress =
+            Progress::new("bare loop", pass, options.passes, workload.transfers.len());
         let (elapsed, batches, refused) =
-            bare_loop_pass(options, workload, &index, &mut accounts, |done| {
-                progress.update(pass * workload.transfers.len() + done);
-            });
+            bare_loop_pass(options, workload, &index, &mut accounts, |done| progress.update(done));
+        progress.update(workload.transfers.len());
         ensure!(refused == 0, "the bare loop refused {refused} transfers");
-        let total: i128 = accounts.iter().map(|account| account.balance).sum();
-        passes.push((elapsed, batches, total));
-    }
-    progress.update(workload.transfers.len() * BARE_LOOP_PASSES);
 
-    passes.sort_by_key(|(elapsed, _, _)| *elapsed);
-    let (elapsed, batches, total) = passes.swap_remove(BARE_LOOP_PASSES / 2);
-    Ok(Measured {
-        name: "bare_loop",
-        description: "id map + vector of balances: look up both, check funds and sequence, move"
-            .to_owned(),
-        transfers: workload.transfers.len(),
-        elapsed,
-        batches,
-        notes: vec![
-            format!("sum of balances {total} (conserved)"),
-            format!("median of {BARE_LOOP_PASSES} passes"),
-        ],
+        let total: i128 = accounts.iter().map(|account| account.balance).sum();
+        Ok(Measured {
+            name: "bare_loop",
+            description: "id map + vector of balances: look up both, check funds and sequence, \
+                          move"
+                .to_owned(),
+            transfers: workload.transfers.len(),
+            elapsed,
+            batches,
+            notes: vec![format!("sum of balances {total} (conserved)")],
+            pass_rates: Vec::new(),
+        })
     })
 }
 
@@ -932,43 +969,46 @@ fn run_verify_limit(options: &Options, workload: &Workload, threads: usize) -> R
         keys.push(*signed.signer());
     }
 
-    let mut progress = Progress::new("verify limit", messages.len());
-    let mut batches = Vec::new();
-    let started = Instant::now();
-    let mut done = 0;
-    for ((messages, signatures), keys) in messages
-        .chunks(options.batch)
-        .zip(signatures.chunks(options.batch))
-        .zip(keys.chunks(options.batch))
-    {
-        let batch_started = Instant::now();
-        let part = messages.len().div_ceil(threads).max(1);
-        let all_valid = std::thread::scope(|scope| {
-            let handles: Vec<_> = messages
-                .chunks(part)
-                .zip(signatures.chunks(part))
-                .zip(keys.chunks(part))
-                .map(|((messages, signatures), keys)| {
-                    scope.spawn(move || verify_batch(messages, signatures, keys))
-                })
-                .collect();
-            handles.into_iter().all(|handle| handle.join().unwrap_or(false))
-        });
-        ensure!(all_valid, "batch verification refused a batch of valid signatures");
-        batches.push(batch_started.elapsed());
-        done += messages.len();
-        progress.update(done);
-    }
-    let elapsed = started.elapsed();
-    Ok(Measured {
-        name: "verify_limit",
-        description: format!(
-            "ed25519_dalek::verify_batch of the same signatures on {threads} threads"
-        ),
-        transfers: messages.len(),
-        elapsed,
-        batches,
-        notes: Vec::new(),
+    median_of_passes(options.passes, |pass| {
+        let mut progress = Progress::new("verify limit", pass, options.passes, messages.len());
+        let mut batches = Vec::new();
+        let started = Instant::now();
+        let mut done = 0;
+        for ((messages, signatures), keys) in messages
+            .chunks(options.batch)
+            .zip(signatures.chunks(options.batch))
+            .zip(keys.chunks(options.batch))
+        {
+            let batch_started = Instant::now();
+            let part = messages.len().div_ceil(threads).max(1);
+            let all_valid = std::thread::scope(|scope| {
+                let handles: Vec<_> = messages
+                    .chunks(part)
+                    .zip(signatures.chunks(part))
+                    .zip(keys.chunks(part))
+                    .map(|((messages, signatures), keys)| {
+                        scope.spawn(move || verify_batch(messages, signatures, keys))
+                    })
+                    .collect();
+                handles.into_iter().all(|handle| handle.join().unwrap_or(false))
+            });
+            ensure!(all_valid, "batch verification refused a batch of valid signatures");
+            batches.push(batch_started.elapsed());
+            done += messages.len();
+            progress.update(done);
+        }
+        let elapsed = started.elapsed();
+        Ok(Measured {
+            name: "verify_limit",
+            description: format!(
+                "ed25519_dalek::verify_batch of the same signatures on {threads} threads"
+            ),
+            transfers: messages.len(),
+            elapsed,
+            batches,
+            notes: Vec::new(),
+            pass_rates: Vec::new(),
+        })
     })
 }
 
@@ -986,41 +1026,45 @@ fn run_fsync_limit(options: &Options, workload: &Workload) -> Result<Measured> {
         let Operation::Submit(signed) = operation else { continue };
         records.push(signed.to_bytes()?);
     }
-    let directory = tempfile::tempdir()?;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(directory.path().join("append.log"))?;
     let mut buffer = Vec::with_capacity(options.batch * 200);
 
-    let mut progress = Progress::new("fsync limit", records.len());
-    let mut batches = Vec::new();
-    let mut bytes = 0;
-    let started = Instant::now();
-    for (number, chunk) in records.chunks(options.batch).enumerate() {
-        let batch_started = Instant::now();
-        buffer.clear();
-        for record in chunk {
-            buffer.extend_from_slice(record);
+    // A new file each pass, as our journal is new each pass.
+    median_of_passes(options.passes, |pass| {
+        let directory = tempfile::tempdir()?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(directory.path().join("append.log"))?;
+        let mut progress = Progress::new("fsync limit", pass, options.passes, records.len());
+        let mut batches = Vec::new();
+        let mut bytes = 0;
+        let started = Instant::now();
+        for (number, chunk) in records.chunks(options.batch).enumerate() {
+            let batch_started = Instant::now();
+            buffer.clear();
+            for record in chunk {
+                buffer.extend_from_slice(record);
+            }
+            file.write_all(&buffer)?;
+            file.sync_data()?;
+            bytes += buffer.len();
+            batches.push(batch_started.elapsed());
+            progress.update((number + 1) * options.batch);
         }
-        file.write_all(&buffer)?;
-        file.sync_data()?;
-        bytes += buffer.len();
-        batches.push(batch_started.elapsed());
-        progress.update((number + 1) * options.batch);
-    }
-    let elapsed = started.elapsed();
-    progress.update(records.len());
-    Ok(Measured {
-        name: "fsync_limit",
-        description: "append the transfers' wire bytes, fdatasync once per batch".to_owned(),
-        transfers: records.len(),
-        elapsed,
-        batches,
-        notes: vec![format!(
-            "{bytes} bytes written, {} per transfer",
-            bytes / records.len().max(1)
-        )],
+        let elapsed = started.elapsed();
+        progress.update(records.len());
+        Ok(Measured {
+            name: "fsync_limit",
+            description: "append the transfers' wire bytes, fdatasync once per batch".to_owned(),
+            transfers: records.len(),
+            elapsed,
+            batches,
+            notes: vec![format!(
+                "{bytes} bytes written, {} per transfer",
+                bytes / records.len().max(1)
+            )],
+            pass_rates: Vec::new(),
+        })
     })
 }
 
@@ -1035,6 +1079,17 @@ enum SqliteMode {
 }
 
 fn run_sqlite(options: &Options, workload: &Workload, mode: SqliteMode) -> Result<Measured> {
+    median_of_passes(options.passes, |pass| sqlite_pass(options, workload, mode, pass))
+}
+
+/// One pass of SQLite: a new database with the accounts, untimed, then
+/// every transfer, timed.
+fn sqlite_pass(
+    options: &Options,
+    workload: &Workload,
+    mode: SqliteMode,
+    pass: usize,
+) -> Result<Measured> {
     let directory = tempfile::tempdir()?;
     let mut connection = match mode {
         SqliteMode::Memory => rusqlite::Connection::open_in_memory()?,
@@ -1063,7 +1118,7 @@ fn run_sqlite(options: &Options, workload: &Workload, mode: SqliteMode) -> Resul
     }
 
     let label = if mode == SqliteMode::Memory { "sqlite memory" } else { "sqlite full" };
-    let mut progress = Progress::new(label, workload.plain.len());
+    let mut progress = Progress::new(label, pass, options.passes, workload.plain.len());
     let mut batches = Vec::new();
     let mut refused = 0;
     let started = Instant::now();
@@ -1112,6 +1167,7 @@ fn run_sqlite(options: &Options, workload: &Workload, mode: SqliteMode) -> Resul
         elapsed,
         batches,
         notes: Vec::new(),
+        pass_rates: Vec::new(),
     })
 }
 
@@ -1193,6 +1249,7 @@ impl Report<'_> {
                 "durable": options.durable.on(),
                 "history": options.history.on(),
                 "seed": options.seed,
+                "passes": options.passes,
                 "generation_seconds": self.generation.as_secs_f64(),
             },
             "ours": self.ours.to_json(),
@@ -1206,7 +1263,7 @@ impl Report<'_> {
         let options = self.options;
         println!(
             "{} accounts, {} transfers, batches of {}, {:?} choice; rules {}, signatures {}, \
-             durable {}, history {}; {} threads ({}); generated in {:.1} s",
+             durable {}, history {}; {} threads ({}); generated in {:.1} s; median of {} passes",
             options.accounts,
             options.transfers,
             options.batch,
@@ -1218,6 +1275,7 @@ impl Report<'_> {
             self.threads,
             cpu_model(),
             self.generation.as_secs_f64(),
+            options.passes,
         );
         println!();
         println!(
