@@ -516,9 +516,6 @@ struct Measured {
     batches: Vec<Duration>,
     /// Anything worth saying next to the figures.
     notes: Vec<String>,
-    /// Transfers per second of every pass, in the order they ran (see
-    /// [`median_of_passes`]).
-    pass_rates: Vec<f64>,
 }
 
 impl Measured {
@@ -550,20 +547,32 @@ impl Measured {
                 "max": millis(self.percentile(1.0)),
             },
             "notes": self.notes,
-            "passes_transfers_per_second": self.pass_rates,
         })
     }
 }
 
-/// Runs `pass` (given the pass number, from 0) `passes` times and returns
+/// A run of several passes: the pass reported, and the speed of each.
+struct Run {
+    /// The pass of median time.
+    median: Measured,
+    /// Transfers per second of every pass, in the order they ran.
+    pass_rates: Vec<f64>,
+}
+
+impl Run {
+    fn to_json(&self) -> Value {
+        let mut json = self.median.to_json();
+        json["passes_transfers_per_second"] = json!(self.pass_rates);
+        json
+    }
+}
+
+/// Runs `pass` (given the pass number, from 0) `passes` times and keeps
 /// the pass of median time (for an even count, the slower of the middle
 /// two), noting the spread of all of them. Reporting every figure as the
 /// median of its own passes keeps one slow moment of a shared machine from
 /// deciding a ratio.
-fn median_of_passes(
-    passes: usize,
-    mut pass: impl FnMut(usize) -> Result<Measured>,
-) -> Result<Measured> {
+fn median_of_passes(passes: usize, mut pass: impl FnMut(usize) -> Result<Measured>) -> Result<Run> {
     let mut measured = Vec::with_capacity(passes);
     for number in 0..passes {
         measured.push(pass(number)?);
@@ -579,8 +588,7 @@ fn median_of_passes(
             "median of {passes} passes (from {slowest:.0} to {fastest:.0} per second)"
         ));
     }
-    median.pass_rates = rates;
-    Ok(median)
+    Ok(Run { median, pass_rates: rates })
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -842,7 +850,6 @@ fn run_ledger(options: &Options, workload: &Workload, pass: usize) -> Result<Mea
         elapsed,
         batches,
         notes,
-        pass_rates: Vec::new(),
     })
 }
 
@@ -877,7 +884,10 @@ struct BareAccount {
     next_sequence: u64,
 }
 
-fn run_bare_loop(options: &Options, workload: &Workload) -> Result<Measured> {
+const BARE_LOOP_DESCRIPTION: &str =
+    "id map + vector of balances: look up both, check funds and sequence, move";
+
+fn run_bare_loop(options: &Options, workload: &Workload) -> Result<Run> {
     // The ledger's own kind of id map, so that the baseline differs only
     // in what it does per transfer.
     let mut index: IdMap<AccountId, u32> = IdMap::default();
@@ -898,14 +908,11 @@ fn run_bare_loop(options: &Options, workload: &Workload) -> Result<Measured> {
         let total: i128 = accounts.iter().map(|account| account.balance).sum();
         Ok(Measured {
             name: "bare_loop",
-            description: "id map + vector of balances: look up both, check funds and sequence, \
-                          move"
-                .to_owned(),
+            description: BARE_LOOP_DESCRIPTION.to_owned(),
             transfers: workload.transfers.len(),
             elapsed,
             batches,
             notes: vec![format!("sum of balances {total} (conserved)")],
-            pass_rates: Vec::new(),
         })
     })
 }
@@ -953,7 +960,7 @@ fn bare_loop_pass(
 
 // ----- baseline 2: the verification limit ----------------------------------------------
 
-fn run_verify_limit(options: &Options, workload: &Workload, threads: usize) -> Result<Measured> {
+fn run_verify_limit(options: &Options, workload: &Workload, threads: usize) -> Result<Run> {
     // The signed messages are built before the clock starts: the limit is
     // the curve arithmetic, not our encoding.
     let mut messages = Vec::with_capacity(workload.transfers.len());
@@ -1007,7 +1014,6 @@ fn run_verify_limit(options: &Options, workload: &Workload, threads: usize) -> R
             elapsed,
             batches,
             notes: Vec::new(),
-            pass_rates: Vec::new(),
         })
     })
 }
@@ -1019,7 +1025,7 @@ fn verify_batch(messages: &[Vec<u8>], signatures: &[Signature], keys: &[Verifyin
 
 // ----- baseline 3: the fsync limit -----------------------------------------------------
 
-fn run_fsync_limit(options: &Options, workload: &Workload) -> Result<Measured> {
+fn run_fsync_limit(options: &Options, workload: &Workload) -> Result<Run> {
     // The bytes a journal would hold: each transfer's wire form.
     let mut records = Vec::with_capacity(workload.transfers.len());
     for operation in &workload.transfers {
@@ -1063,7 +1069,6 @@ fn run_fsync_limit(options: &Options, workload: &Workload) -> Result<Measured> {
                 "{bytes} bytes written, {} per transfer",
                 bytes / records.len().max(1)
             )],
-            pass_rates: Vec::new(),
         })
     })
 }
@@ -1078,7 +1083,7 @@ enum SqliteMode {
     DurableFull,
 }
 
-fn run_sqlite(options: &Options, workload: &Workload, mode: SqliteMode) -> Result<Measured> {
+fn run_sqlite(options: &Options, workload: &Workload, mode: SqliteMode) -> Result<Run> {
     median_of_passes(options.passes, |pass| sqlite_pass(options, workload, mode, pass))
 }
 
@@ -1167,7 +1172,6 @@ fn sqlite_pass(
         elapsed,
         batches,
         notes: Vec::new(),
-        pass_rates: Vec::new(),
     })
 }
 
@@ -1197,19 +1201,24 @@ struct Report<'a> {
     options: &'a Options,
     threads: usize,
     generation: Duration,
-    ours: Measured,
+    ours: Run,
     peak_memory: Option<u64>,
-    baselines: Vec<Measured>,
+    baselines: Vec<Run>,
 }
 
 impl Report<'_> {
+    /// Ours, then each baseline: the pass reported of each.
+    fn runs(&self) -> impl Iterator<Item = &Measured> {
+        std::iter::once(&self.ours).chain(&self.baselines).map(|run| &run.median)
+    }
+
     fn baseline(&self, name: &str) -> Option<&Measured> {
-        self.baselines.iter().find(|baseline| baseline.name == name)
+        self.baselines.iter().map(|run| &run.median).find(|baseline| baseline.name == name)
     }
 
     /// Ours divided by each baseline, where that baseline ran.
     fn ratios(&self) -> Vec<(&'static str, f64)> {
-        let ours = self.ours.per_second();
+        let ours = self.ours.median.per_second();
         let mut ratios = Vec::new();
         let mut push = |key: &'static str, name: &str| {
             if let Some(baseline) = self.baseline(name) {
@@ -1231,11 +1240,8 @@ impl Report<'_> {
         let options = self.options;
         let ratios: serde_json::Map<String, Value> =
             self.ratios().into_iter().map(|(key, ratio)| (key.to_owned(), json!(ratio))).collect();
-        let baselines: serde_json::Map<String, Value> = self
-            .baselines
-            .iter()
-            .map(|baseline| (baseline.name.to_owned(), baseline.to_json()))
-            .collect();
+        let baselines: serde_json::Map<String, Value> =
+            self.baselines.iter().map(|run| (run.median.name.to_owned(), run.to_json())).collect();
         json!({
             "machine": { "threads": self.threads, "cpu": cpu_model() },
             "workload": {
@@ -1282,7 +1288,7 @@ impl Report<'_> {
             "{:<16} {:>14} {:>10} {:>10} {:>10} {:>10}",
             "run", "transfers/s", "p50 ms", "p99 ms", "p999 ms", "seconds"
         );
-        for measured in std::iter::once(&self.ours).chain(&self.baselines) {
+        for measured in self.runs() {
             println!(
                 "{:<16} {:>14.0} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
                 measured.name,
@@ -1294,7 +1300,7 @@ impl Report<'_> {
             );
         }
         println!();
-        for measured in std::iter::once(&self.ours).chain(&self.baselines) {
+        for measured in self.runs() {
             println!("{:<16} {}", measured.name, measured.description);
             for note in &measured.notes {
                 println!("{:<16}   {note}", "");
