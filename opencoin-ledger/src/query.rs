@@ -334,43 +334,46 @@ impl Ledger {
             hasher.update(&[policy, state.spec.decimals]);
         }
 
+        // Every account's fields are gathered into one buffer, hashed with
+        // one update: the same bytes as an update per field, so the same
+        // hash, but blake3 hashes a long input many chunks at a time. With
+        // ten thousand accounts (1.3 MB) the hash took 3.7 ms with an update
+        // per field, 2.6 ms with one per account (BENCHMARKS.md).
+        let mut fields = Vec::with_capacity(self.accounts.len() * 160);
         for id in self.account_ids() {
             let Some(&index) = self.account_index.get(&id) else { continue };
             let hot = &self.accounts[index as usize].hot;
             let cold = &self.cold[index as usize];
             let signer = &self.accounts[index as usize].signer;
-            hasher.update(&id.0.to_be_bytes());
-            hasher.update(&hot.balance.to_be_bytes());
-            hasher.update(&hot.as_of.seconds().to_be_bytes());
-            hasher.update(&hot.next_sequence.to_be_bytes());
-            hasher.update(&hot.currency.to_be_bytes());
-            hasher.update(&[cold.attributes.kind.code()]);
-            hasher.update(&signer.owner);
+            fields.extend_from_slice(&id.0.to_be_bytes());
+            fields.extend_from_slice(&hot.balance.to_be_bytes());
+            fields.extend_from_slice(&hot.as_of.seconds().to_be_bytes());
+            fields.extend_from_slice(&hot.next_sequence.to_be_bytes());
+            fields.extend_from_slice(&hot.currency.to_be_bytes());
+            fields.push(cold.attributes.kind.code());
+            fields.extend_from_slice(&signer.owner);
             match cold.attributes.location {
                 Some(location) => {
-                    hasher.update(&[1]);
-                    hasher.update(&location.latitude().to_bits().to_be_bytes());
-                    hasher.update(&location.longitude().to_bits().to_be_bytes());
+                    fields.push(1);
+                    fields.extend_from_slice(&location.latitude().to_bits().to_be_bytes());
+                    fields.extend_from_slice(&location.longitude().to_bits().to_be_bytes());
                 }
-                None => {
-                    hasher.update(&[0]);
-                }
+                None => fields.push(0),
             }
-            hasher.update(&(cold.attributes.sectors.len() as u32).to_be_bytes());
+            fields.extend_from_slice(&(cold.attributes.sectors.len() as u32).to_be_bytes());
             for sector in &cold.attributes.sectors {
-                hasher.update(&[sector.as_str().len() as u8]);
-                hasher.update(sector.as_str().as_bytes());
+                fields.push(sector.as_str().len() as u8);
+                fields.extend_from_slice(sector.as_str().as_bytes());
             }
             match signer.last_transaction(hot) {
                 Some(id) => {
-                    hasher.update(&[1]);
-                    hasher.update(id.as_bytes());
+                    fields.push(1);
+                    fields.extend_from_slice(id.as_bytes());
                 }
-                None => {
-                    hasher.update(&[0]);
-                }
+                None => fields.push(0),
             }
         }
+        hasher.update(&fields);
         hasher.update(&self.applied_count.to_be_bytes());
         *hasher.finalize().as_bytes()
     }
