@@ -409,12 +409,25 @@ impl SignedTransaction {
     ///
     /// As for [`Transaction::encode`].
     pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
-        let body = self.transaction.encode()?;
-        let mut bytes = Vec::with_capacity(body.as_slice().len() + SIGNATURE_TRAILER_BYTES);
-        bytes.extend_from_slice(body.as_slice());
-        bytes.extend_from_slice(self.signer.as_bytes());
-        bytes.extend_from_slice(&self.signature.to_bytes());
+        let mut bytes = Vec::new();
+        self.append_to(&mut bytes)?;
         Ok(bytes)
+    }
+
+    /// Appends the wire form (as [`SignedTransaction::to_bytes`]) to `out`,
+    /// for a caller that gathers many, such as a journal framing a batch:
+    /// nothing is allocated if `out` has room.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Transaction::encode`]; `out` is then unchanged.
+    pub fn append_to(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let body = self.transaction.encode()?;
+        out.reserve(body.as_slice().len() + SIGNATURE_TRAILER_BYTES);
+        out.extend_from_slice(body.as_slice());
+        out.extend_from_slice(self.signer.as_bytes());
+        out.extend_from_slice(&self.signature.to_bytes());
+        Ok(())
     }
 
     /// Reads the wire form. The signature is not checked here; call
@@ -545,6 +558,22 @@ mod tests {
         changed.sequence = 4;
         let forged = SignedTransaction { transaction: changed, ..signed.clone() };
         assert_eq!(forged.verify(), Err(InvalidSignature));
+    }
+
+    #[test]
+    fn wire_form_appends_after_what_is_there() {
+        // The wire form is the body, the 32-byte key, the 64-byte
+        // signature: 96 bytes after the body, whose layout is checked above.
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let signed = sample().sign(&key).unwrap();
+        let body_len = sample().to_bytes().unwrap().len();
+
+        let mut out = b"earlier".to_vec();
+        signed.append_to(&mut out).unwrap();
+        assert_eq!(&out[..7], b"earlier");
+        assert_eq!(out.len(), 7 + body_len + 96);
+        assert_eq!(&out[7 + body_len..7 + body_len + 32], key.verifying_key().as_bytes());
+        assert_eq!(SignedTransaction::decode(&out[7..]).unwrap(), signed);
     }
 
     #[test]

@@ -150,8 +150,7 @@ pub fn encode_operation(operation: &Operation, out: &mut Vec<u8>) -> Result<(), 
         }
         Operation::Submit(signed) => {
             out.push(TAG_SUBMIT);
-            let wire = signed.to_bytes().map_err(EncodeError::Transaction)?;
-            out.extend_from_slice(&wire);
+            signed.append_to(out).map_err(EncodeError::Transaction)?;
         }
         Operation::DistributeIncome { currency, at } => {
             out.push(TAG_DISTRIBUTE_INCOME);
