@@ -232,6 +232,28 @@ fn a_missing_or_damaged_snapshot_costs_only_time() {
 }
 
 #[test]
+fn a_snapshot_that_cannot_be_written_is_reported_and_costs_only_time() {
+    // A file where the snapshot directory goes: every snapshot fails, on
+    // the thread that writes it, while the journal goes on.
+    let dir = TempDir::new("journal-snapshots-blocked");
+    std::fs::write(dir.path().join("snapshots"), b"not a directory").unwrap();
+    let (mut durable, _) = DurableLedger::open(dir.path(), options(40)).unwrap();
+    let (applied, _) = fill(&mut durable, 56, 400, 8);
+    assert!(
+        matches!(durable.last_snapshot_error(), Some(JournalError::Io { .. })),
+        "{:?}",
+        durable.last_snapshot_error()
+    );
+    let live = durable.ledger().state_hash();
+    drop(durable);
+
+    let (again, report) = DurableLedger::open(dir.path(), options(0)).unwrap();
+    assert!(report.snapshot_used.is_none(), "{report:?}");
+    assert_eq!(again.ledger().state_hash(), live);
+    assert_eq!(again.record_count(), applied.len() as u64);
+}
+
+#[test]
 fn verifying_a_live_ledger_reports_records_gone_from_disk() {
     // Cut the file of an open ledger back by its last record, as another
     // process or a failing disk might: the file still verifies on its own,

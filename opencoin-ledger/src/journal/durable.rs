@@ -95,7 +95,10 @@ use super::file::{
     framed_bytes, record_hasher, scan,
 };
 use super::merkle::{Checkpoint, TreeHash, leaf_hash, root_of_leaves};
-use super::snapshot::{list_snapshots, load_snapshot, snapshot_path, write_snapshot};
+use super::snapshot::{
+    encode_snapshot, list_snapshots, load_snapshot, snapshot_path, write_snapshot,
+    write_snapshot_bytes,
+};
 use super::{JOURNAL_FILE, sync_dir};
 use crate::event::{Subscriber, SubscriberId};
 use crate::ledger::{Ledger, LedgerConfig, Receipt};
@@ -230,6 +233,8 @@ pub struct DurableLedger {
     /// this number.
     batches_durable: u64,
     last_snapshot: u64,
+    /// The snapshot being written, if any (see [`DurableLedger::maybe_snapshot`]).
+    snapshot_writer: SnapshotWriter,
     snapshot_error: Option<JournalError>,
     poisoned: bool,
 }
@@ -328,6 +333,7 @@ impl DurableLedger {
             in_flight: VecDeque::new(),
             batches_submitted: 0,
             batches_durable: 0,
+            snapshot_writer: SnapshotWriter::default(),
             snapshot_error: None,
             poisoned: false,
         };
@@ -363,10 +369,13 @@ impl DurableLedger {
         self.records.last().map_or(GENESIS_HASH, |meta| meta.hash)
     }
 
-    /// The error of the last snapshot that could not be written, if any. A
-    /// failed snapshot costs opening time, never correctness, so it does not
-    /// fail the call that triggered it.
-    pub fn last_snapshot_error(&self) -> Option<&JournalError> {
+    /// The error of the last snapshot that could not be written, if any,
+    /// once the one being written (see [`JournalOptions::snapshot_every`])
+    /// is finished: this waits for it. A failed snapshot costs opening
+    /// time, never correctness, so it does not fail the call that
+    /// triggered it.
+    pub fn last_snapshot_error(&mut self) -> Option<&JournalError> {
+        self.collect_snapshot();
         self.snapshot_error.as_ref()
     }
 
@@ -731,23 +740,45 @@ impl DurableLedger {
         every != 0 && self.record_count() >= self.last_snapshot.saturating_add(every)
     }
 
+    /// Takes a snapshot if one is due and no batch is in flight. The state
+    /// is encoded here, where the ledger is; the file is written and synced
+    /// on a thread of its own while this one goes on applying. That thread
+    /// renames the file into place only once it is synced, so a crash
+    /// leaves a whole snapshot or none (see [`write_snapshot_bytes`]).
+    /// Written here, a snapshot of ten thousand accounts held the calling
+    /// thread for about 3 ms of disk waits every 100,000 records.
     fn maybe_snapshot(&mut self) {
         // With batches in flight the state is ahead of the durable records;
         // the next call waits for them first (see `submit_each_into`).
         if !self.snapshot_due() || !self.in_flight.is_empty() {
             return;
         }
+        self.collect_snapshot();
         let count = self.record_count();
-        match self.snapshot_now() {
-            Ok(()) => self.snapshot_error = None,
-            Err(error) => self.snapshot_error = Some(error),
+        if count > 0 {
+            let bytes = encode_snapshot(&self.ledger, count, &self.head());
+            if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, bytes) {
+                self.note_snapshot(outcome);
+            }
         }
         // Try again only after another interval, not on every call.
         self.last_snapshot = count;
     }
 
+    /// Waits for the snapshot being written, if any, and keeps its outcome
+    /// for [`DurableLedger::last_snapshot_error`].
+    fn collect_snapshot(&mut self) {
+        if let Some(outcome) = self.snapshot_writer.finish() {
+            self.note_snapshot(outcome);
+        }
+    }
+
+    fn note_snapshot(&mut self, outcome: Result<(), JournalError>) {
+        self.snapshot_error = outcome.err();
+    }
+
     /// Writes a snapshot of the current state now, after waiting for the
-    /// batches in flight.
+    /// batches in flight and any snapshot being written.
     ///
     /// # Errors
     ///
@@ -756,6 +787,7 @@ impl DurableLedger {
     /// [`DurableLedger::wait_all_durable`].
     pub fn snapshot_now(&mut self) -> Result<(), JournalError> {
         self.wait_all_durable()?;
+        self.collect_snapshot();
         let count = self.record_count();
         if count == 0 {
             return Ok(());
@@ -982,6 +1014,56 @@ struct Buffers {
     /// Where each framed record is, counted in the ledger's records once
     /// durable.
     framed: Vec<RecordMeta>,
+}
+
+/// A snapshot's file being written on a thread of its own. Dropping it
+/// waits for the write, so that a ledger dropped (or a test reading the
+/// directory after it) finds the file in place.
+#[derive(Default)]
+struct SnapshotWriter {
+    /// The directory written to, and the thread writing.
+    writing: Option<(PathBuf, JoinHandle<Result<(), JournalError>>)>,
+}
+
+impl SnapshotWriter {
+    /// Starts writing `bytes` as the snapshot standing on `count` records,
+    /// once any write still going on is finished. Returns the outcome of
+    /// that earlier write, or the error of a thread that could not be
+    /// started (the snapshot is then skipped, like one that failed).
+    fn start(
+        &mut self,
+        dir: &Path,
+        count: u64,
+        bytes: Vec<u8>,
+    ) -> Option<Result<(), JournalError>> {
+        let finished = self.finish();
+        let thread_dir = dir.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("opencoin-snapshot".into())
+            .spawn(move || write_snapshot_bytes(&thread_dir, count, &bytes));
+        match spawned {
+            Ok(handle) => {
+                self.writing = Some((dir.to_path_buf(), handle));
+                finished
+            }
+            Err(error) => Some(Err(JournalError::io("start a snapshot thread for", dir)(error))),
+        }
+    }
+
+    /// Waits for the write going on, if any, and returns its outcome.
+    fn finish(&mut self) -> Option<Result<(), JournalError>> {
+        let (dir, handle) = self.writing.take()?;
+        Some(handle.join().unwrap_or_else(|_| {
+            let source = std::io::Error::other("the thread writing a snapshot stopped");
+            Err(JournalError::Io { action: "write a snapshot in", path: dir, source })
+        }))
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
 }
 
 /// The two threads that journal submitted batches behind the ledger, from

@@ -128,14 +128,28 @@ pub(crate) fn write_snapshot(
     count: u64,
     chain: &[u8; HASH_BYTES],
 ) -> Result<(), JournalError> {
-    let bytes = encode_snapshot(ledger, count, chain);
+    write_snapshot_bytes(dir, count, &encode_snapshot(ledger, count, chain))
+}
+
+/// Writes the bytes of a snapshot standing on `count` records (from
+/// [`encode_snapshot`]) as [`write_snapshot`] does. Needs no ledger, so
+/// that it can run on a thread of its own.
+///
+/// # Errors
+///
+/// As for [`write_snapshot`].
+pub(crate) fn write_snapshot_bytes(
+    dir: &Path,
+    count: u64,
+    bytes: &[u8],
+) -> Result<(), JournalError> {
     let snapshot_dir = dir.join(SNAPSHOT_DIR);
     fs::create_dir_all(&snapshot_dir).map_err(JournalError::io("create", &snapshot_dir))?;
     let temporary = snapshot_dir.join(format!(".snapshot-{count:020}.tmp"));
     let path = snapshot_path(dir, count);
 
     let mut file = File::create(&temporary).map_err(JournalError::io("create", &temporary))?;
-    file.write_all(&bytes).map_err(JournalError::io("write", &temporary))?;
+    file.write_all(bytes).map_err(JournalError::io("write", &temporary))?;
     file.sync_data().map_err(JournalError::io("sync", &temporary))?;
     drop(file);
     fs::rename(&temporary, &path).map_err(JournalError::io("rename", &temporary))?;
