@@ -122,6 +122,9 @@ impl Amount {
     /// already keep in range (a balance the ledger holds, a limit from a
     /// validated spec): out-of-range input is clamped to the nearest valid
     /// value instead of failing. Never use it to create money.
+    // Inline across crates: the ledger builds two or three a payment for
+    // its events, and the call cost more than the clamp (BENCHMARKS.md).
+    #[inline]
     pub fn saturating_from_minor_units(minor_units: i128, decimals: u8) -> Amount {
         Amount {
             minor_units: minor_units.clamp(-MINOR_UNITS_MAX, MINOR_UNITS_MAX),

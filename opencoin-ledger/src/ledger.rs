@@ -723,11 +723,17 @@ impl Ledger {
     }
 
     pub(crate) fn currency(&self, code: CurrencyCode) -> Result<u16, Rejection> {
-        self.currency_index.get(&code).copied().ok_or(Rejection::UnknownCurrency(code))
+        match self.currency_index.get(&code) {
+            Some(&index) => Ok(index),
+            None => Err(Rejection::UnknownCurrency(code)),
+        }
     }
 
     pub(crate) fn account(&self, id: AccountId) -> Result<u32, Rejection> {
-        self.account_index.get(&id).copied().ok_or(Rejection::UnknownAccount(id))
+        match self.account_index.get(&id) {
+            Some(&index) => Ok(index),
+            None => Err(Rejection::UnknownAccount(id)),
+        }
     }
 
     /// The indexes of the accounts that hold `currency`, in the order they
@@ -805,9 +811,7 @@ impl Ledger {
             }
         }
         if let Some((index, credit)) = fund {
-            let mut hot = self.accounts[index as usize].hot;
-            hot.balance += credit;
-            self.write_hot(index, hot);
+            self.update_hot(index, |hot| hot.balance += credit);
             self.post(Posting {
                 account: index,
                 at,
@@ -815,24 +819,29 @@ impl Ledger {
                 kind: PostingKind::MeltReceived,
                 counterparty: None,
                 change: credit,
-                balance_after: hot.balance,
+                balance_after: self.accounts[index as usize].hot.balance,
             });
         }
     }
 
     fn write_balance(&mut self, index: u32, balance: i128, at: Timestamp) {
-        let mut hot = self.accounts[index as usize].hot;
-        hot.balance = balance;
-        hot.as_of = at;
-        self.write_hot(index, hot);
+        self.update_hot(index, |hot| {
+            hot.balance = balance;
+            hot.as_of = at;
+        });
     }
 
-    fn write_hot(&mut self, index: u32, hot: AccountHot) {
-        debug_assert!((-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(&hot.balance));
+    /// Changes an account's hot record in place, after keeping the old one
+    /// if an atomic batch may roll back. Copying the 64-byte record out and
+    /// back in for each change cost about 100 instructions a payment
+    /// (BENCHMARKS.md).
+    fn update_hot(&mut self, index: u32, change: impl FnOnce(&mut AccountHot)) {
         if self.undo.is_some() {
             self.record(Undo::Hot(index, self.accounts[index as usize].hot));
         }
-        self.accounts[index as usize].hot = hot;
+        let hot = &mut self.accounts[index as usize].hot;
+        change(hot);
+        debug_assert!((-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(&hot.balance));
     }
 
     fn write_totals(&mut self, currency: u16, totals: Totals) {
@@ -963,25 +972,42 @@ fn verify_slice(operations: &[Operation], results: &mut [bool]) {
     verify_slice(second_operations, second_results);
 }
 
+// The helpers below, and the lookups above, build their rejection only in
+// the branch that refuses. `Option::ok_or(rejection)` builds it first and
+// then drops it, and a `Rejection` has drop glue (some variants own
+// strings): that was a call of about 28 instructions, twice a payment.
+
 /// Adds to a balance, refusing results beyond the amount range.
 fn add_balance(balance: i128, change: i128) -> Result<i128, Rejection> {
-    balance
-        .checked_add(change)
-        .filter(|sum| (-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(sum))
-        .ok_or(Rejection::Overflow { what: "balance" })
+    match balance.checked_add(change) {
+        Some(sum) if (-MINOR_UNITS_MAX..=MINOR_UNITS_MAX).contains(&sum) => Ok(sum),
+        _ => Err(Rejection::Overflow { what: "balance" }),
+    }
+}
+
+/// Subtracts from a balance; the result may be below the amount range (a
+/// credit floor decides), but not below that of `i128`.
+fn subtract_from_balance(balance: i128, amount: i128) -> Result<i128, Rejection> {
+    match balance.checked_sub(amount) {
+        Some(difference) => Ok(difference),
+        None => Err(Rejection::Overflow { what: "balance" }),
+    }
 }
 
 /// Adds to the lifetime issued total, which is held to the range of one
 /// amount.
 fn add_issued(issued: i128, amount: i128) -> Result<i128, Rejection> {
-    issued
-        .checked_add(amount)
-        .filter(|total| *total <= MINOR_UNITS_MAX)
-        .ok_or(Rejection::Overflow { what: "issued total" })
+    match issued.checked_add(amount) {
+        Some(total) if total <= MINOR_UNITS_MAX => Ok(total),
+        _ => Err(Rejection::Overflow { what: "issued total" }),
+    }
 }
 
 /// Adds to a running total, which may exceed the range of one amount but not
 /// that of `i128`.
 fn add_total(total: i128, change: i128, what: &'static str) -> Result<i128, Rejection> {
-    total.checked_add(change).ok_or(Rejection::Overflow { what })
+    match total.checked_add(change) {
+        Some(sum) => Ok(sum),
+        None => Err(Rejection::Overflow { what }),
+    }
 }

@@ -94,11 +94,9 @@ impl Ledger {
 
     fn credit_opening(&mut self, currency: u16, account: u32, amount: Amount, at: Timestamp) {
         let minor = amount.minor_units();
-        let mut hot = self.accounts[account as usize].hot;
         let mut totals = self.currencies[usize::from(currency)].totals;
-        hot.balance += minor;
         totals.issued += minor;
-        self.write_hot(account, hot);
+        self.update_hot(account, |hot| hot.balance += minor);
         self.write_totals(currency, totals);
         let id = self.cold[account as usize].attributes.id;
         self.post(Posting {
@@ -108,7 +106,7 @@ impl Ledger {
             kind: PostingKind::Opening,
             counterparty: None,
             change: minor,
-            balance_after: hot.balance,
+            balance_after: self.accounts[account as usize].hot.balance,
         });
         let code = self.currencies[usize::from(currency)].spec.code;
         self.emit(
@@ -201,12 +199,11 @@ impl Ledger {
         let mut cold = old.clone();
         cold.attributes.location = update.location;
         cold.attributes.sectors = update.sectors.clone();
-        let mut hot = self.accounts[index as usize].hot;
         let profile = self.currencies[usize::from(currency)].rules.profile(&cold.attributes);
-        hot.profile = self.intern_profile(profile);
+        let profile = self.intern_profile(profile);
         self.record(Undo::Cold(index, old));
         self.cold[index as usize] = cold;
-        self.write_hot(index, hot);
+        self.update_hot(index, |hot| hot.profile = profile);
         self.advance_clock(update.at);
         self.emit(update.at, EventKind::AccountUpdated { account: update.id });
         Ok(Receipt::Applied { warning: None })

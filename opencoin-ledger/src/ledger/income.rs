@@ -61,10 +61,9 @@ impl Ledger {
 
         self.write_melts(currency, at, &melts, fund);
         for &(index, _) in melts.iter().flatten() {
-            let mut hot = self.accounts[index as usize].hot;
-            hot.balance += per_member;
-            self.write_hot(index, hot);
-            let account = hot.id;
+            self.update_hot(index, |hot| hot.balance += per_member);
+            let hot = &self.accounts[index as usize].hot;
+            let (account, balance_after) = (hot.id, hot.balance);
             self.post(Posting {
                 account: index,
                 at,
@@ -72,7 +71,7 @@ impl Ledger {
                 kind: PostingKind::Income,
                 counterparty: None,
                 change: per_member,
-                balance_after: hot.balance,
+                balance_after,
             });
             let income = Amount::saturating_from_minor_units(per_member, amount.decimals());
             self.emit(at, EventKind::IncomePaid { currency: code, account, amount: income });

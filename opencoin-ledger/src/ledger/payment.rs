@@ -13,7 +13,7 @@ use opencoin_rules::{Melt, Movement, Party, Verdict, Warning};
 
 use super::{
     AccountLookup, CurrencyState, Ledger, Posting, PostingKind, Receipt, Totals, Undo, add_balance,
-    add_issued, add_total,
+    add_issued, add_total, subtract_from_balance,
 };
 use crate::event::EventKind;
 use crate::rejection::Rejection;
@@ -205,8 +205,7 @@ impl Ledger {
         let payer_after = match melts[0] {
             Some((index, melt)) => {
                 let balance = settled(index, melt)?;
-                let after =
-                    balance.checked_sub(amount).ok_or(Rejection::Overflow { what: "balance" })?;
+                let after = subtract_from_balance(balance, amount)?;
                 if state.payer_must_afford && after < 0 {
                     let decimals = state.spec.decimals;
                     return Err(Rejection::InsufficientFunds {
@@ -383,9 +382,7 @@ impl Ledger {
         let balances_before = self.balance_sum(&touched);
 
         self.write_melts(currency, plan.at, &plan.melts, plan.fund);
-        let mut source = self.accounts[plan.source as usize].hot;
-        source.next_sequence += 1;
-        self.write_hot(plan.source, source);
+        self.update_hot(plan.source, |source| source.next_sequence += 1);
         let counterpart = |index: Option<(u32, i128)>, ledger: &Ledger| {
             index.map(|(i, _)| ledger.accounts[i as usize].hot.id)
         };
