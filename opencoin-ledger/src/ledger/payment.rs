@@ -421,7 +421,9 @@ impl Ledger {
         let signer = &mut self.accounts[plan.source as usize].signer;
         let previous = std::mem::replace(&mut signer.last_transaction, plan.id);
         self.applied_count += 1;
-        self.record(Undo::Applied(plan.source, previous));
+        if self.undo.is_some() {
+            self.record(Undo::Applied(plan.source, previous));
+        }
         self.advance_clock(plan.at);
 
         let source_id = self.accounts[plan.source as usize].hot.id;
