@@ -745,8 +745,9 @@ impl DurableLedger {
     /// on a thread of its own while this one goes on applying. That thread
     /// renames the file into place only once it is synced, so a crash
     /// leaves a whole snapshot or none (see [`write_snapshot_bytes`]).
-    /// Written here, a snapshot of ten thousand accounts held the calling
-    /// thread for about 3 ms of disk waits every 100,000 records.
+    /// Until the third session's change 16 (BENCHMARKS.md) the file was
+    /// written on this thread, which then waited about 3 ms for the disk
+    /// every 100,000 records with ten thousand accounts.
     fn maybe_snapshot(&mut self) {
         // With batches in flight the state is ahead of the durable records;
         // the next call waits for them first (see `submit_each_into`).
