@@ -63,19 +63,28 @@
 //!   thread that stopped poisons the ledger, and the records of the batch
 //!   and of every batch after it are not counted;
 //! - dropping the ledger finishes the write and sync of the batches in
-//!   flight (their events are not published); a snapshot is written only
+//!   flight (their events are not published); a snapshot is taken only
 //!   when no batch is in flight, since it must hold the state after
-//!   exactly the durable records.
+//!   exactly the durable records (its file is then written on a thread of
+//!   its own, see `DurableLedger::maybe_snapshot`).
 //!
-//! TODO(journal-speed): the framing thread's hashing (about 2 ms a batch)
-//! and the calling thread's encoding and applying (about 3 ms) share two
-//! cores with the syncing thread, so a pipelined batch is bound by the
-//! processor, not the disk. Encoding runs alone before applying because
-//! the framing thread cannot borrow the caller's operations; encoding on
-//! the framing thread (with the operations lent by reference counting)
-//! would move 0.7 ms off the calling thread. Hashing each record's body
-//! apart from the chain would let records be hashed in parallel, but it
-//! changes the record format and costs another hash per record.
+//! # What bounds a pipelined batch
+//!
+//! The calling thread. In the throughput harness, traced before the third
+//! session's changes (BENCHMARKS.md), it ran about 690 ns a transfer,
+//! against 510 for the framing thread and 30 for the syncing thread, which
+//! waits for the disk. It encodes every operation before applying any,
+//! applies (while the framing thread hashes on the other core, so more
+//! slowly than alone), and at each snapshot waits for the batches in
+//! flight and encodes the whole state; it no longer writes the snapshot's
+//! file. Encoding runs alone before applying because the framing
+//! thread cannot borrow the caller's operations; encoding there (with the
+//! operations lent by reference counting) would move it off the calling
+//! thread. A snapshot encoded while its batch is in flight, and written
+//! once the syncing thread knows that batch's last chain hash, would spare
+//! the wait. Hashing each record's body apart from the chain would let
+//! records be hashed in parallel, but it changes the record format and
+//! costs another hash per record.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
