@@ -9,7 +9,8 @@
 //! no record. Small batches (framed on the calling thread) come between
 //! the large ones. The same batches are also submitted pipelined
 //! (`submit_each_into`, each batch waited for only after the next one is
-//! submitted), and a ledger is dropped with a batch in flight. Guarded: the
+//! submitted), a ledger is dropped with a batch in flight, and snapshots
+//! fall due while batches are in flight. Guarded: the
 //! journal holds exactly the applied operations, in the order they were
 //! applied, numbered and chained without a gap across the calls (read with
 //! the documented layout and blake3, not with the library's reader); the
@@ -17,7 +18,10 @@
 //! same batches does, publishes the same events, and has its state hash,
 //! live and after reopening; a pipelined batch's events and records are
 //! counted only once it was waited for; a batch in flight when the ledger
-//! is dropped is on disk when it is reopened.
+//! is dropped is on disk when it is reopened; a snapshot taken with
+//! batches in flight holds the state after exactly the records it names
+//! (checked against an in-memory ledger fed them) and is the one reopening
+//! uses.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -210,8 +214,9 @@ fn run_and_check(batches: &[Batch], options: JournalOptions, calls: Calls) -> us
             Calls::Waiting => durable.apply_each_into(&batch.operations, &mut results).unwrap(),
             Calls::Pipelined => {
                 let ticket = durable.submit_each_into(&batch.operations, &mut results).unwrap();
-                // Submitting waits for nothing but a due snapshot, and
-                // nobody hears of the batch before it is durable.
+                // Submitting waits for no batch, not even when a snapshot
+                // is due, and nobody hears of the batch before it is
+                // durable.
                 let records_now = durable.record_count();
                 assert!(records_now == durable_before || records_now == expected.len() as u64);
                 assert!(heard(durable.ledger(), durable_log) <= heard(&memory, memory_log));
@@ -441,4 +446,77 @@ proptest! {
         let calls = if cut % 2 == 0 { Calls::Waiting } else { Calls::Pipelined };
         run_and_check(&batches, options, calls);
     }
+}
+
+#[test]
+fn a_snapshot_taken_with_batches_in_flight_holds_the_state_after_exactly_its_records() {
+    // A snapshot every 250 records, batches of 130 to 410 transfers, and
+    // up to three batches in flight: each snapshot is taken right after a
+    // batch is submitted, while that batch and the one or two before it
+    // are not durable yet.
+    let dir = TempDir::new("journal-snapshot-in-flight");
+    let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
+    let options = JournalOptions { ledger, ..journal_common::options(250) };
+    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
+    let mut expected = founding();
+    durable.apply_each(&expected).unwrap();
+
+    let mut transfers = (0..).map(transfer);
+    let mut in_flight = std::collections::VecDeque::new();
+    let mut results = Vec::new();
+    for size in [410, 130, 260, 390, 170, 300, 250, 410, 140, 330] {
+        let batch: Vec<Operation> = transfers.by_ref().take(size).collect();
+        in_flight.push_back(durable.submit_each_into(&batch, &mut results).unwrap());
+        assert!(results.iter().all(|result| matches!(result, Ok(Receipt::Applied { .. }))));
+        expected.extend(batch);
+        if in_flight.len() == 3 {
+            durable.wait_durable(in_flight.pop_front().unwrap()).unwrap();
+        }
+    }
+    durable.wait_all_durable().unwrap();
+    assert_eq!(durable.record_count(), expected.len() as u64);
+    assert!(durable.last_snapshot_error().is_none());
+    let live = durable.ledger().state_hash();
+    drop(durable);
+
+    // Read with the documented layout: magic (8), version and padding (8),
+    // record count (8), chain hash (32), state hash (32). Each state hash
+    // must be that of an in-memory ledger fed exactly the records the
+    // snapshot names, and the chain hash that of its last record in the
+    // file.
+    let journal = std::fs::read(dir.path().join(JOURNAL_FILE)).unwrap();
+    let offsets = record_offsets(&journal);
+    let mut snapshots: Vec<_> = std::fs::read_dir(dir.path().join("snapshots"))
+        .unwrap()
+        .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    let count_of = |bytes: &Vec<u8>| u64::from_be_bytes(bytes[16..24].try_into().unwrap());
+    snapshots.sort_by_key(count_of);
+
+    // By hand: 82 founding records, then the batches end at 492, 622, 882,
+    // 1,272, 1,442, 1,742, 1,992, 2,402, 2,542 and 2,872 records. A
+    // snapshot is due 250 records after the last one taken, but none is
+    // taken while one waits for its batch, and the batch submitted k-th is
+    // waited for once the (k + 2)-th is submitted. So: 492 after the first
+    // batch (written once the third is submitted); 1,272 after the fourth
+    // (written at the sixth); 1,992 after the seventh (written at the
+    // ninth); 2,872 after the tenth (written at the final wait).
+    let counts: Vec<u64> = snapshots.iter().map(count_of).collect();
+    assert_eq!(counts, [492, 1_272, 1_992, 2_872]);
+    for bytes in &snapshots {
+        let count = count_of(bytes) as usize;
+        let last = offsets[count - 1];
+        let end = record_end(&journal, last);
+        assert_eq!(&bytes[24..56], &journal[end - 32..end], "chain hash at {count}");
+        let mut memory = Ledger::new(options.ledger);
+        let answers = memory.apply_each(&expected[..count]);
+        assert!(answers.iter().all(|answer| matches!(answer, Ok(Receipt::Applied { .. }))));
+        assert_eq!(&bytes[56..88], &memory.state_hash(), "state hash at {count}");
+    }
+
+    // Reopening uses the newest of them and ignores none.
+    let (reopened, report) = DurableLedger::open(dir.path(), options).unwrap();
+    assert_eq!(report.snapshot_used, Some(2_872));
+    assert!(report.snapshots_ignored.is_empty(), "{report:?}");
+    assert_eq!(reopened.ledger().state_hash(), live);
 }

@@ -63,10 +63,12 @@
 //!   thread that stopped poisons the ledger, and the records of the batch
 //!   and of every batch after it are not counted;
 //! - dropping the ledger finishes the write and sync of the batches in
-//!   flight (their events are not published); a snapshot is taken only
-//!   when no batch is in flight, since it must hold the state after
-//!   exactly the durable records (its file is then written on a thread of
-//!   its own, see `DurableLedger::maybe_snapshot`).
+//!   flight (their events are not published);
+//! - a snapshot holds the state after exactly the records it names, and its
+//!   file is written (on a thread of its own) only once they are durable:
+//!   taken with batches in flight, it waits for the last of them, and it is
+//!   dropped if the ledger is poisoned or dropped first (see
+//!   `DurableLedger::take_snapshot`).
 //!
 //! # What bounds a pipelined batch
 //!
@@ -75,14 +77,12 @@
 //! against 510 for the framing thread and 30 for the syncing thread, which
 //! waits for the disk. It encodes every operation before applying any,
 //! applies (while the framing thread hashes on the other core, so more
-//! slowly than alone), and at each snapshot waits for the batches in
-//! flight and encodes the whole state; it no longer writes the snapshot's
-//! file. Encoding runs alone before applying because the framing
-//! thread cannot borrow the caller's operations; encoding there (with the
+//! slowly than alone), and at each snapshot encodes the whole state; it no
+//! longer waits for the batches in flight then, nor writes the snapshot's
+//! file. Encoding runs alone before applying because the framing thread
+//! cannot borrow the caller's operations; encoding there (with the
 //! operations lent by reference counting) would move it off the calling
-//! thread. A snapshot encoded while its batch is in flight, and written
-//! once the syncing thread knows that batch's last chain hash, would spare
-//! the wait. Hashing each record's body apart from the chain would let
+//! thread. Hashing each record's body apart from the chain would let
 //! records be hashed in parallel, but it changes the record format and
 //! costs another hash per record.
 
@@ -105,8 +105,8 @@ use super::file::{
 };
 use super::merkle::{Checkpoint, TreeHash, leaf_hash, root_of_leaves};
 use super::snapshot::{
-    encode_snapshot, list_snapshots, load_snapshot, snapshot_path, write_snapshot,
-    write_snapshot_bytes,
+    encode_snapshot, encode_state, list_snapshots, load_snapshot, snapshot_file_bytes,
+    snapshot_path, write_snapshot, write_snapshot_bytes,
 };
 use super::{JOURNAL_FILE, sync_dir};
 use crate::event::{Subscriber, SubscriberId};
@@ -244,6 +244,9 @@ pub struct DurableLedger {
     last_snapshot: u64,
     /// The snapshot being written, if any (see [`DurableLedger::maybe_snapshot`]).
     snapshot_writer: SnapshotWriter,
+    /// A snapshot taken with batches in flight, waiting for the last of
+    /// them to be durable (see [`DurableLedger::take_snapshot`]).
+    pending_snapshot: Option<PendingSnapshot>,
     snapshot_error: Option<JournalError>,
     poisoned: bool,
 }
@@ -343,6 +346,7 @@ impl DurableLedger {
             batches_submitted: 0,
             batches_durable: 0,
             snapshot_writer: SnapshotWriter::default(),
+            pending_snapshot: None,
             snapshot_error: None,
             poisoned: false,
         };
@@ -510,9 +514,6 @@ impl DurableLedger {
         if self.poisoned {
             return Err(JournalError::Poisoned);
         }
-        if self.snapshot_due() {
-            self.wait_all_durable()?;
-        }
         self.prepare(operations)?;
         let ticket = BatchTicket(self.batches_submitted);
         self.batches_submitted += 1;
@@ -557,7 +558,10 @@ impl DurableLedger {
         let _ = pipeline.send(Job::End);
 
         let events = self.ledger.held_events() - events_before;
-        self.in_flight.push_back(InFlight { events });
+        // Applied operations get a record each (see `Mark`).
+        let records = results.iter().filter(|result| matches!(result, Ok(Receipt::Applied { .. })));
+        self.in_flight.push_back(InFlight { events, records: records.count() as u64 });
+        self.take_snapshot();
         Ok(ticket)
     }
 
@@ -621,6 +625,7 @@ impl DurableLedger {
                 self.records.extend_from_slice(&buffers.framed);
                 self.batches_durable += 1;
                 self.ledger.release_held_events(batch.events);
+                self.write_pending_snapshot();
                 Ok(())
             }
             Err(error) => {
@@ -641,6 +646,8 @@ impl DurableLedger {
     fn poison(&mut self) {
         self.poisoned = true;
         self.in_flight.clear();
+        // Its state may stand on records that will never be durable.
+        self.pending_snapshot = None;
         self.ledger.discard_held_events();
     }
 
@@ -743,10 +750,68 @@ impl DurableLedger {
         }
     }
 
-    /// Whether enough records were journalled since the last snapshot.
+    /// Whether enough records were applied since the last snapshot was
+    /// taken, and none is waiting for its batch.
     fn snapshot_due(&self) -> bool {
         let every = self.options.snapshot_every;
-        every != 0 && self.record_count() >= self.last_snapshot.saturating_add(every)
+        every != 0
+            && self.pending_snapshot.is_none()
+            && self.records_applied() >= self.last_snapshot.saturating_add(every)
+    }
+
+    /// The records of every operation applied: the durable ones and those
+    /// of the batches in flight.
+    fn records_applied(&self) -> u64 {
+        self.record_count() + self.in_flight.iter().map(|batch| batch.records).sum::<u64>()
+    }
+
+    /// Takes a snapshot, if one is due, of the state after the batch just
+    /// submitted, without waiting for the batches in flight: that state is
+    /// the one after all their records, which are not durable yet. The
+    /// state is encoded now, while the ledger holds it; the file also names
+    /// the last record's chain hash, which the framing thread has not
+    /// computed yet, so it is written once that batch is durable (see
+    /// [`DurableLedger::write_pending_snapshot`]), and dropped if the
+    /// ledger is poisoned or dropped before: a snapshot only saves replay
+    /// time, and the next one is taken an interval later. Waiting for the
+    /// batches in flight first, as the ledger did before change 20 of
+    /// BENCHMARKS.md, emptied the pipeline once every snapshot.
+    fn take_snapshot(&mut self) {
+        if !self.snapshot_due() {
+            return;
+        }
+        let count = self.records_applied();
+        self.pending_snapshot = Some(PendingSnapshot {
+            after_batch: self.batches_submitted - 1,
+            count,
+            state_hash: self.ledger.state_hash(),
+            state: encode_state(&self.ledger),
+        });
+        // Try again only after another interval, not on every call.
+        self.last_snapshot = count;
+    }
+
+    /// Starts writing the snapshot taken with batches in flight once the
+    /// last of them is durable, with the chain hash of its last record.
+    fn write_pending_snapshot(&mut self) {
+        let durable = self.batches_durable;
+        let Some(pending) = self.pending_snapshot.take_if(|pending| durable > pending.after_batch)
+        else {
+            return;
+        };
+        // The batches are answered in order, so the records now durable
+        // are exactly those the state stands on.
+        debug_assert_eq!(self.record_count(), pending.count);
+        if self.record_count() != pending.count {
+            return;
+        }
+        self.collect_snapshot();
+        let chain = self.head();
+        let PendingSnapshot { count, state_hash, state, .. } = pending;
+        let bytes = move || snapshot_file_bytes(count, &chain, &state_hash, &state);
+        if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, bytes) {
+            self.note_snapshot(outcome);
+        }
     }
 
     /// Takes a snapshot if one is due and no batch is in flight. The state
@@ -759,7 +824,7 @@ impl DurableLedger {
     /// every 100,000 records with ten thousand accounts.
     fn maybe_snapshot(&mut self) {
         // With batches in flight the state is ahead of the durable records;
-        // the next call waits for them first (see `submit_each_into`).
+        // `take_snapshot` takes it then, after the batch just submitted.
         if !self.snapshot_due() || !self.in_flight.is_empty() {
             return;
         }
@@ -767,7 +832,7 @@ impl DurableLedger {
         let count = self.record_count();
         if count > 0 {
             let bytes = encode_snapshot(&self.ledger, count, &self.head());
-            if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, bytes) {
+            if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, move || bytes) {
                 self.note_snapshot(outcome);
             }
         }
@@ -1011,6 +1076,21 @@ pub struct BatchTicket(u64);
 struct InFlight {
     /// How many events its operations raised, held back until then.
     events: usize,
+    /// How many records it adds to the journal.
+    records: u64,
+}
+
+/// A snapshot taken with batches in flight (see
+/// [`DurableLedger::take_snapshot`]).
+struct PendingSnapshot {
+    /// The ticket number of the last batch in flight when it was taken.
+    after_batch: u64,
+    /// The records the state stands on: those of that batch and before.
+    count: u64,
+    /// The ledger's state hash then.
+    state_hash: [u8; HASH_BYTES],
+    /// The state's bytes then.
+    state: Vec<u8>,
 }
 
 /// What the journal needs of a batch: its operations encoded (see
@@ -1036,21 +1116,22 @@ struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Starts writing `bytes` as the snapshot standing on `count` records,
-    /// once any write still going on is finished. Returns the outcome of
-    /// that earlier write, or the error of a thread that could not be
-    /// started (the snapshot is then skipped, like one that failed).
+    /// Starts writing the snapshot standing on `count` records, whose file
+    /// bytes `bytes` gives on the writing thread, once any write still
+    /// going on is finished. Returns the outcome of that earlier write, or
+    /// the error of a thread that could not be started (the snapshot is
+    /// then skipped, like one that failed).
     fn start(
         &mut self,
         dir: &Path,
         count: u64,
-        bytes: Vec<u8>,
+        bytes: impl FnOnce() -> Vec<u8> + Send + 'static,
     ) -> Option<Result<(), JournalError>> {
         let finished = self.finish();
         let thread_dir = dir.to_path_buf();
         let spawned = std::thread::Builder::new()
             .name("opencoin-snapshot".into())
-            .spawn(move || write_snapshot_bytes(&thread_dir, count, &bytes));
+            .spawn(move || write_snapshot_bytes(&thread_dir, count, &bytes()));
         match spawned {
             Ok(handle) => {
                 self.writing = Some((dir.to_path_buf(), handle));

@@ -158,16 +158,28 @@ pub(crate) fn write_snapshot_bytes(
 
 /// The snapshot file bytes.
 pub(crate) fn encode_snapshot(ledger: &Ledger, count: u64, chain: &[u8; HASH_BYTES]) -> Vec<u8> {
-    let state = encode_state(ledger);
+    snapshot_file_bytes(count, chain, &ledger.state_hash(), &encode_state(ledger))
+}
+
+/// The snapshot file bytes from their parts: the state's bytes (from
+/// [`encode_state`]) and hash, taken from the ledger, and the record count
+/// and chain hash they stand on, which a journal with batches in flight
+/// learns only later (see `DurableLedger::take_snapshot`).
+pub(crate) fn snapshot_file_bytes(
+    count: u64,
+    chain: &[u8; HASH_BYTES],
+    state_hash: &[u8; HASH_BYTES],
+    state: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(state.len() + 160);
     out.extend_from_slice(&SNAPSHOT_MAGIC);
     out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
     out.extend_from_slice(&[0; 6]);
     out.extend_from_slice(&count.to_be_bytes());
     out.extend_from_slice(chain);
-    out.extend_from_slice(&ledger.state_hash());
+    out.extend_from_slice(state_hash);
     out.extend_from_slice(&(state.len() as u64).to_be_bytes());
-    out.extend_from_slice(&state);
+    out.extend_from_slice(state);
     let checksum = checksum(&out);
     out.extend_from_slice(&checksum);
     out
