@@ -232,7 +232,16 @@ impl CanonicalBytes {
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
+}
 
+/// Where [`Transaction::write_body`] puts the canonical bytes: a
+/// [`CanonicalBytes`] for signing and ids, or the end of a caller's vector
+/// for the wire form, which is then written once, in place.
+trait BodyOut {
+    fn push(&mut self, data: &[u8]);
+}
+
+impl BodyOut for CanonicalBytes {
     fn push(&mut self, data: &[u8]) {
         // Capacity is the largest possible body and the memo length was
         // checked before encoding began, so going past it is a bug in this
@@ -241,6 +250,22 @@ impl CanonicalBytes {
         assert!(end <= TRANSACTION_BODY_BYTES_MAX, "canonical body over {end} bytes");
         self.bytes[self.len..end].copy_from_slice(data);
         self.len = end;
+    }
+}
+
+impl BodyOut for Vec<u8> {
+    fn push(&mut self, data: &[u8]) {
+        self.extend_from_slice(data);
+    }
+}
+
+/// Counts the bytes instead of keeping them, so that the wire form's room
+/// is reserved once, from the same code that writes it.
+struct BodyLength(usize);
+
+impl BodyOut for BodyLength {
+    fn push(&mut self, data: &[u8]) {
+        self.0 += data.len();
     }
 }
 
@@ -257,10 +282,18 @@ impl Transaction {
     ///
     /// [`EncodeError::MemoTooLong`] if the memo is over [`MEMO_BYTES_MAX`].
     pub fn encode(&self) -> Result<CanonicalBytes, EncodeError> {
+        let mut out = CanonicalBytes { bytes: [0; TRANSACTION_BODY_BYTES_MAX], len: 0 };
+        self.write_body(&mut out)?;
+        Ok(out)
+    }
+
+    /// Writes the canonical body to `out`, or nothing if the memo is too
+    /// long: the one place that knows the layout, for [`Transaction::encode`]
+    /// and [`SignedTransaction::append_to`].
+    fn write_body(&self, out: &mut impl BodyOut) -> Result<(), EncodeError> {
         if self.memo.len() > MEMO_BYTES_MAX {
             return Err(EncodeError::MemoTooLong(self.memo.len()));
         }
-        let mut out = CanonicalBytes { bytes: [0; TRANSACTION_BODY_BYTES_MAX], len: 0 };
         let (tag, counterparty) = match self.action {
             Action::Issue { to, .. } => (TAG_ISSUE, Some(to)),
             Action::Transfer { to, .. } => (TAG_TRANSFER, Some(to)),
@@ -287,7 +320,7 @@ impl Transaction {
         out.push(&amount.minor_units().to_be_bytes());
         out.push(&(self.memo.len() as u16).to_be_bytes());
         out.push(self.memo.as_bytes());
-        Ok(out)
+        Ok(())
     }
 
     /// The canonical bytes as a vector.
@@ -422,9 +455,13 @@ impl SignedTransaction {
     ///
     /// As for [`Transaction::encode`]; `out` is then unchanged.
     pub fn append_to(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let body = self.transaction.encode()?;
-        out.reserve(body.as_slice().len() + SIGNATURE_TRAILER_BYTES);
-        out.extend_from_slice(body.as_slice());
+        // Written straight into `out`: through `encode`, each transfer a
+        // journal frames cost zeroing a 320-byte buffer and two copies of
+        // it (BENCHMARKS.md, change 21).
+        let mut length = BodyLength(0);
+        self.transaction.write_body(&mut length)?;
+        out.reserve(length.0 + SIGNATURE_TRAILER_BYTES);
+        self.transaction.write_body(out)?;
         out.extend_from_slice(self.signer.as_bytes());
         out.extend_from_slice(&self.signature.to_bytes());
         Ok(())
@@ -572,6 +609,7 @@ mod tests {
         signed.append_to(&mut out).unwrap();
         assert_eq!(&out[..7], b"earlier");
         assert_eq!(out.len(), 7 + body_len + 96);
+        assert_eq!(out[7..7 + body_len], sample().to_bytes().unwrap());
         assert_eq!(&out[7 + body_len..7 + body_len + 32], key.verifying_key().as_bytes());
         assert_eq!(SignedTransaction::decode(&out[7..]).unwrap(), signed);
     }

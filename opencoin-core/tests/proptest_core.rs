@@ -342,8 +342,9 @@ proptest! {
     }
 
     /// (d) The canonical bytes of a transaction decode to the same
-    /// transaction, and a signed transaction's wire bytes decode to the same
-    /// signed transaction, which verifies and keeps its id.
+    /// transaction, and a signed transaction's wire bytes (the same body,
+    /// then key and signature) decode to the same signed transaction, which
+    /// verifies and keeps its id.
     #[test]
     fn transaction_bytes_round_trip(transaction in transaction(), seed in any::<[u8; 32]>()) {
         let bytes = transaction.to_bytes().unwrap();
@@ -352,6 +353,8 @@ proptest! {
         let signed = transaction.clone().sign(&SigningKey::from_bytes(&seed)).unwrap();
         let wire = signed.to_bytes().unwrap();
         prop_assert_eq!(wire.len(), bytes.len() + 32 + 64);
+        // The wire form starts with exactly the body that was signed.
+        prop_assert_eq!(&wire[..bytes.len()], bytes.as_slice());
         let decoded = SignedTransaction::decode(&wire).unwrap();
         prop_assert_eq!(&decoded, &signed);
         prop_assert!(decoded.verify().is_ok());
