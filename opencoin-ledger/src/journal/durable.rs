@@ -72,19 +72,29 @@
 //!
 //! # What bounds a pipelined batch
 //!
-//! The calling thread. In the throughput harness, traced before the third
-//! session's changes (BENCHMARKS.md), it ran about 690 ns a transfer,
-//! against 510 for the framing thread and 30 for the syncing thread, which
-//! waits for the disk. It encodes every operation before applying any,
+//! The slower of the calling thread and the framing thread, which depends
+//! on the processor (BENCHMARKS.md gives the traces). On the first AMD
+//! machine, traced before the third session's changes, the calling thread
+//! ran about 690 ns a transfer, the framing thread 510 and the syncing
+//! thread 30 (it waits for the disk). On the faster one of the fourth
+//! session, sampled, the framing thread was busy 90% of the time, about
+//! 450 ns a record, two thirds of it the chain hash (four blake3 blocks
+//! for the 226 bytes of a transfer's record and the hash before it) and a
+//! fifth the kernel's copy into the page cache; the calling thread was
+//! busy 79%.
+//!
+//! The calling thread encodes every operation before applying any,
 //! applies (while the framing thread hashes on the other core, so more
-//! slowly than alone), and at each snapshot encodes the whole state; it no
-//! longer waits for the batches in flight then, nor writes the snapshot's
-//! file. Encoding runs alone before applying because the framing thread
-//! cannot borrow the caller's operations; encoding there (with the
-//! operations lent by reference counting) would move it off the calling
-//! thread. Hashing each record's body apart from the chain would let
-//! records be hashed in parallel, but it changes the record format and
-//! costs another hash per record.
+//! slowly than alone), and at each snapshot encodes the whole state; it
+//! no longer waits for the batches in flight then, nor writes the
+//! snapshot's file. Encoding runs alone before applying because the
+//! framing thread cannot borrow the caller's operations; encoding there
+//! (with the operations lent by reference counting) would move it off the
+//! calling thread. The framing thread's cost is fixed by the record
+//! format: a chain keyed by the previous hash, with fewer bytes per
+//! record, would take three blocks instead of four; hashing each record's
+//! body apart from the chain would let records be hashed in parallel, but
+//! costs another hash per record. Both need a new journal format version.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
