@@ -1357,3 +1357,28 @@ fn a_zero_credit_limit_refuses_by_the_limit_rule() {
         }
     );
 }
+
+#[test]
+fn the_state_hash_ignores_the_opening_order_and_covers_every_account() {
+    // A thousand accounts of about 130 bytes each in the hash: more than
+    // the 64 KiB the ledger hashes at a time, so the last ones are hashed
+    // in a later piece than the first. Opened in ascending order in one
+    // ledger and descending in the other, they are the same state.
+    let open_all = |ids: &mut dyn Iterator<Item = u64>, last_located: bool| {
+        let mut world = World::new();
+        world.create(&mutual_credit("TRC", "500.00", "hard"), day(0));
+        for id in ids {
+            let location = (id == 1_000 && last_located).then_some(CENTER);
+            world.open(id, "TRC", AccountKind::Member, location, &[], day(0));
+        }
+        world
+    };
+    let ascending = open_all(&mut (1..=1_000), false);
+    let descending = open_all(&mut (1..=1_000).rev(), false);
+    assert_eq!(ascending.ledger.state_hash(), descending.ledger.state_hash());
+
+    // The same accounts but the last one located: only its fields differ,
+    // in the last piece hashed, and the hash sees it.
+    let last_located = open_all(&mut (1..=1_000), true);
+    assert_ne!(ascending.ledger.state_hash(), last_located.ledger.state_hash());
+}
