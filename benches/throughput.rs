@@ -43,6 +43,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
@@ -754,9 +755,19 @@ impl Engine {
     /// Bytes in the journal directory (journal and snapshots), if durable.
     fn bytes_on_disk(&self) -> Option<u64> {
         let Engine::Durable { ledger: durable, .. } = self else { return None };
-        let entries = std::fs::read_dir(durable.dir()).ok()?;
-        Some(entries.flatten().filter_map(|entry| entry.metadata().ok()).map(|m| m.len()).sum())
+        Some(bytes_under(durable.dir()))
     }
+}
+
+/// The bytes of the files under `dir`, in its subdirectories too (the
+/// snapshots are in one).
+fn bytes_under(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let sizes = entries.flatten().filter_map(|entry| {
+        let metadata = entry.metadata().ok()?;
+        Some(if metadata.is_dir() { bytes_under(&entry.path()) } else { metadata.len() })
+    });
+    sizes.sum()
 }
 
 /// One pass of ours: a new ledger (a new journal directory if durable) set
