@@ -21,7 +21,8 @@
 //! is dropped is on disk when it is reopened; a snapshot taken with
 //! batches in flight holds the state after exactly the records it names
 //! (checked against an in-memory ledger fed them) and is the one reopening
-//! uses.
+//! uses; snapshots are never closer than the number of accounts, whatever
+//! interval is asked for.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -519,4 +520,38 @@ fn a_snapshot_taken_with_batches_in_flight_holds_the_state_after_exactly_its_rec
     assert_eq!(report.snapshot_used, Some(2_872));
     assert!(report.snapshots_ignored.is_empty(), "{report:?}");
     assert_eq!(reopened.ledger().state_hash(), live);
+}
+
+#[test]
+fn snapshots_are_never_closer_than_the_number_of_accounts() {
+    // A snapshot asked for every 10 records, with 41 accounts (the issuer
+    // and 40 members): the interval is 41 records. By hand: the founding
+    // call journals 82 records (the currency, 41 accounts, 40 issues) and
+    // is snapshotted at its end; then batches of 10 transfers end at 92,
+    // 102, ..., and the first end at least 41 past the last snapshot is
+    // taken: 132 (>= 123), 182 (>= 173), 232 (>= 223), 282 (>= 273).
+    let dir = TempDir::new("journal-snapshot-interval");
+    let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
+    let options = JournalOptions { ledger, ..journal_common::options(10) };
+    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
+    let founding = founding();
+    assert_eq!(founding.len(), 82);
+    durable.apply_each(&founding).unwrap();
+    let transfers: Vec<Operation> = (0..200).map(transfer).collect();
+    for batch in transfers.chunks(10) {
+        let results = durable.apply_each(batch).unwrap();
+        assert!(results.iter().all(|result| matches!(result, Ok(Receipt::Applied { .. }))));
+    }
+    assert!(durable.last_snapshot_error().is_none());
+    drop(durable);
+
+    let mut counts: Vec<u64> = std::fs::read_dir(dir.path().join("snapshots"))
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            name.strip_prefix("snapshot-")?.strip_suffix(".ocs")?.parse().ok()
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [82, 132, 182, 232, 282]);
 }

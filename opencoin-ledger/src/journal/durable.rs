@@ -114,10 +114,7 @@ use super::file::{
     framed_bytes, record_hasher, scan,
 };
 use super::merkle::{Checkpoint, TreeHash, leaf_hash, root_of_leaves};
-use super::snapshot::{
-    encode_snapshot, encode_state, list_snapshots, load_snapshot, snapshot_file_bytes,
-    snapshot_path, write_snapshot, write_snapshot_bytes,
-};
+use super::snapshot::{SnapshotParts, list_snapshots, load_snapshot, snapshot_path};
 use super::{JOURNAL_FILE, sync_dir};
 use crate::event::{Subscriber, SubscriberId};
 use crate::ledger::{Ledger, LedgerConfig, Receipt};
@@ -148,13 +145,21 @@ pub enum SyncPolicy {
 pub struct JournalOptions {
     /// When writes are synced. Default: [`SyncPolicy::EveryBatch`].
     pub sync: SyncPolicy,
-    /// Write a snapshot every this many records; 0 never. Default: 100 000.
+    /// Write a snapshot every this many records, or every as many records
+    /// as the ledger has accounts if that is more; 0 never. Default:
+    /// 100 000.
     ///
     /// A snapshot holds the whole state (every account, and every posting
     /// if the ledger keeps history), and all are kept for time travel;
     /// opening replays at most this many records (verifying their
     /// signatures again). Lower values open faster and travel in time
-    /// faster, at the cost of writing the state more often.
+    /// faster, at the cost of writing the state more often. Since a
+    /// snapshot's cost grows with the accounts, the interval never falls
+    /// below their number: a snapshot then costs at most about one
+    /// account's bytes per record it follows (some 130 bytes, against some
+    /// 226 for a transfer's record), where a snapshot of a million accounts
+    /// every 100,000 records made a durable ledger ten times slower
+    /// (BENCHMARKS.md, change 22).
     pub snapshot_every: u64,
     /// If the journal is damaged (other than a torn last record), truncate
     /// it after the last good record instead of refusing to open. Records
@@ -764,9 +769,10 @@ impl DurableLedger {
     /// taken, and none is waiting for its batch.
     fn snapshot_due(&self) -> bool {
         let every = self.options.snapshot_every;
+        let interval = every.max(self.ledger.accounts.len() as u64);
         every != 0
             && self.pending_snapshot.is_none()
-            && self.records_applied() >= self.last_snapshot.saturating_add(every)
+            && self.records_applied() >= self.last_snapshot.saturating_add(interval)
     }
 
     /// The records of every operation applied: the durable ones and those
@@ -793,9 +799,8 @@ impl DurableLedger {
         let count = self.records_applied();
         self.pending_snapshot = Some(PendingSnapshot {
             after_batch: self.batches_submitted - 1,
-            count,
-            state_hash: self.ledger.state_hash(),
-            state: encode_state(&self.ledger),
+            // The chain hash is filled in once known.
+            parts: SnapshotParts::of(&self.ledger, count, GENESIS_HASH),
         });
         // Try again only after another interval, not on every call.
         self.last_snapshot = count;
@@ -809,17 +814,16 @@ impl DurableLedger {
         else {
             return;
         };
+        let mut parts = pending.parts;
         // The batches are answered in order, so the records now durable
         // are exactly those the state stands on.
-        debug_assert_eq!(self.record_count(), pending.count);
-        if self.record_count() != pending.count {
+        debug_assert_eq!(self.record_count(), parts.count);
+        if self.record_count() != parts.count {
             return;
         }
+        parts.chain = self.head();
         self.collect_snapshot();
-        let chain = self.head();
-        let PendingSnapshot { count, state_hash, state, .. } = pending;
-        let bytes = move || snapshot_file_bytes(count, &chain, &state_hash, &state);
-        if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, bytes) {
+        if let Some(outcome) = self.snapshot_writer.start(&self.dir, parts) {
             self.note_snapshot(outcome);
         }
     }
@@ -828,7 +832,7 @@ impl DurableLedger {
     /// is encoded here, where the ledger is; the file is written and synced
     /// on a thread of its own while this one goes on applying. That thread
     /// renames the file into place only once it is synced, so a crash
-    /// leaves a whole snapshot or none (see [`write_snapshot_bytes`]).
+    /// leaves a whole snapshot or none (see [`SnapshotParts::write`]).
     /// Until the third session's change 16 (BENCHMARKS.md) the file was
     /// written on this thread, which then waited about 3 ms for the disk
     /// every 100,000 records with ten thousand accounts.
@@ -841,8 +845,8 @@ impl DurableLedger {
         self.collect_snapshot();
         let count = self.record_count();
         if count > 0 {
-            let bytes = encode_snapshot(&self.ledger, count, &self.head());
-            if let Some(outcome) = self.snapshot_writer.start(&self.dir, count, move || bytes) {
+            let parts = SnapshotParts::of(&self.ledger, count, self.head());
+            if let Some(outcome) = self.snapshot_writer.start(&self.dir, parts) {
                 self.note_snapshot(outcome);
             }
         }
@@ -877,7 +881,7 @@ impl DurableLedger {
         if count == 0 {
             return Ok(());
         }
-        write_snapshot(&self.dir, &self.ledger, count, &self.head())
+        SnapshotParts::of(&self.ledger, count, self.head()).write(&self.dir)
     }
 
     /// Reads the journal file again and checks every record: framing, chain
@@ -1095,12 +1099,8 @@ struct InFlight {
 struct PendingSnapshot {
     /// The ticket number of the last batch in flight when it was taken.
     after_batch: u64,
-    /// The records the state stands on: those of that batch and before.
-    count: u64,
-    /// The ledger's state hash then.
-    state_hash: [u8; HASH_BYTES],
-    /// The state's bytes then.
-    state: Vec<u8>,
+    /// The state then, standing on the records of that batch and before.
+    parts: SnapshotParts,
 }
 
 /// What the journal needs of a batch: its operations encoded (see
@@ -1126,22 +1126,16 @@ struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Starts writing the snapshot standing on `count` records, whose file
-    /// bytes `bytes` gives on the writing thread, once any write still
-    /// going on is finished. Returns the outcome of that earlier write, or
-    /// the error of a thread that could not be started (the snapshot is
-    /// then skipped, like one that failed).
-    fn start(
-        &mut self,
-        dir: &Path,
-        count: u64,
-        bytes: impl FnOnce() -> Vec<u8> + Send + 'static,
-    ) -> Option<Result<(), JournalError>> {
+    /// Starts writing a snapshot, once any write still going on is
+    /// finished. Returns the outcome of that earlier write, or the error of
+    /// a thread that could not be started (the snapshot is then skipped,
+    /// like one that failed).
+    fn start(&mut self, dir: &Path, parts: SnapshotParts) -> Option<Result<(), JournalError>> {
         let finished = self.finish();
         let thread_dir = dir.to_path_buf();
         let spawned = std::thread::Builder::new()
             .name("opencoin-snapshot".into())
-            .spawn(move || write_snapshot_bytes(&thread_dir, count, &bytes()));
+            .spawn(move || parts.write(&thread_dir));
         match spawned {
             Ok(handle) => {
                 self.writing = Some((dir.to_path_buf(), handle));

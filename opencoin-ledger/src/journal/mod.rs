@@ -63,7 +63,8 @@
 //!
 //! - `journal.ocj`: the journal, one file (see below).
 //! - `snapshots/snapshot-<count>.ocs`: snapshots (see [`snapshot`]), every
-//!   [`JournalOptions::snapshot_every`] records. All are kept, since time
+//!   [`JournalOptions::snapshot_every`] records, or every as many records
+//!   as there are accounts if that is more. All are kept, since time
 //!   travel replays from the nearest one.
 //!
 //! One file rather than segments: one `fdatasync` per batch covers every

@@ -114,80 +114,91 @@ pub(crate) fn list_snapshots(dir: &Path) -> Vec<u64> {
     counts
 }
 
-/// Writes a snapshot of `ledger` standing on `count` records whose last
-/// chain hash is `chain`, atomically (temporary file, sync, rename, sync of
-/// the directory).
-///
-/// # Errors
-///
-/// [`JournalError::Io`] if a file cannot be written; the journal itself is
-/// not affected.
-pub(crate) fn write_snapshot(
-    dir: &Path,
-    ledger: &Ledger,
-    count: u64,
-    chain: &[u8; HASH_BYTES],
-) -> Result<(), JournalError> {
-    write_snapshot_bytes(dir, count, &encode_snapshot(ledger, count, chain))
-}
-
-/// Writes the bytes of a snapshot standing on `count` records (from
-/// [`encode_snapshot`]) as [`write_snapshot`] does. Needs no ledger, so
-/// that it can run on a thread of its own.
-///
-/// # Errors
-///
-/// As for [`write_snapshot`].
-pub(crate) fn write_snapshot_bytes(
-    dir: &Path,
-    count: u64,
-    bytes: &[u8],
-) -> Result<(), JournalError> {
-    let snapshot_dir = dir.join(SNAPSHOT_DIR);
-    fs::create_dir_all(&snapshot_dir).map_err(JournalError::io("create", &snapshot_dir))?;
-    let temporary = snapshot_dir.join(format!(".snapshot-{count:020}.tmp"));
-    let path = snapshot_path(dir, count);
-
-    let mut file = File::create(&temporary).map_err(JournalError::io("create", &temporary))?;
-    file.write_all(bytes).map_err(JournalError::io("write", &temporary))?;
-    file.sync_data().map_err(JournalError::io("sync", &temporary))?;
-    drop(file);
-    fs::rename(&temporary, &path).map_err(JournalError::io("rename", &temporary))?;
-    super::sync_dir(&snapshot_dir)
-}
-
-/// The snapshot file bytes.
-pub(crate) fn encode_snapshot(ledger: &Ledger, count: u64, chain: &[u8; HASH_BYTES]) -> Vec<u8> {
-    snapshot_file_bytes(count, chain, &ledger.state_hash(), &encode_state(ledger))
-}
-
-/// The snapshot file bytes from their parts: the state's bytes (from
+/// A snapshot's contents before they are written: the state's bytes (from
 /// [`encode_state`]) and hash, taken from the ledger, and the record count
 /// and chain hash they stand on, which a journal with batches in flight
 /// learns only later (see `DurableLedger::take_snapshot`).
-pub(crate) fn snapshot_file_bytes(
-    count: u64,
-    chain: &[u8; HASH_BYTES],
-    state_hash: &[u8; HASH_BYTES],
-    state: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(state.len() + 160);
-    out.extend_from_slice(&SNAPSHOT_MAGIC);
-    out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
-    out.extend_from_slice(&[0; 6]);
-    out.extend_from_slice(&count.to_be_bytes());
-    out.extend_from_slice(chain);
-    out.extend_from_slice(state_hash);
-    out.extend_from_slice(&(state.len() as u64).to_be_bytes());
-    out.extend_from_slice(state);
-    let checksum = checksum(&out);
-    out.extend_from_slice(&checksum);
-    out
+pub(crate) struct SnapshotParts {
+    pub count: u64,
+    pub chain: [u8; HASH_BYTES],
+    pub state_hash: [u8; HASH_BYTES],
+    pub state: Vec<u8>,
 }
 
-fn checksum(bytes: &[u8]) -> [u8; HASH_BYTES] {
+/// The bytes of a snapshot file before the state: magic, version and
+/// padding, count, chain hash, state hash, state length.
+const SNAPSHOT_HEADER_BYTES: usize = 8 + 8 + 8 + HASH_BYTES + HASH_BYTES + 8;
+
+impl SnapshotParts {
+    /// The parts of a snapshot of `ledger` as it is now, standing on
+    /// `count` records whose last chain hash is `chain`.
+    pub(crate) fn of(ledger: &Ledger, count: u64, chain: [u8; HASH_BYTES]) -> SnapshotParts {
+        SnapshotParts { count, chain, state_hash: ledger.state_hash(), state: encode_state(ledger) }
+    }
+
+    fn header(&self) -> [u8; SNAPSHOT_HEADER_BYTES] {
+        let mut header = [0; SNAPSHOT_HEADER_BYTES];
+        let fields: [&[u8]; 7] = [
+            &SNAPSHOT_MAGIC,
+            &SNAPSHOT_VERSION.to_be_bytes(),
+            &[0; 6],
+            &self.count.to_be_bytes(),
+            &self.chain,
+            &self.state_hash,
+            &(self.state.len() as u64).to_be_bytes(),
+        ];
+        let mut at = 0;
+        for field in fields {
+            header[at..at + field.len()].copy_from_slice(field);
+            at += field.len();
+        }
+        header
+    }
+
+    /// The whole file's bytes, for tests that edit them.
+    #[cfg(test)]
+    fn to_bytes(&self) -> Vec<u8> {
+        let header = self.header();
+        let checksum = checksum(&[&header, &self.state]);
+        [&header[..], &self.state, &checksum].concat()
+    }
+
+    /// Writes the file into `dir` atomically: a temporary file, written in
+    /// three parts (so that the state, which can be hundreds of megabytes,
+    /// is not copied into one buffer first), synced, renamed into place,
+    /// and the directory synced. Needs no ledger, so that it can run on a
+    /// thread of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`] if a file cannot be written; the journal itself
+    /// is not affected.
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), JournalError> {
+        let snapshot_dir = dir.join(SNAPSHOT_DIR);
+        fs::create_dir_all(&snapshot_dir).map_err(JournalError::io("create", &snapshot_dir))?;
+        let temporary = snapshot_dir.join(format!(".snapshot-{:020}.tmp", self.count));
+        let path = snapshot_path(dir, self.count);
+
+        let header = self.header();
+        let checksum = checksum(&[&header, &self.state]);
+        let mut file = File::create(&temporary).map_err(JournalError::io("create", &temporary))?;
+        for part in [&header[..], &self.state, &checksum] {
+            file.write_all(part).map_err(JournalError::io("write", &temporary))?;
+        }
+        file.sync_data().map_err(JournalError::io("sync", &temporary))?;
+        drop(file);
+        fs::rename(&temporary, &path).map_err(JournalError::io("rename", &temporary))?;
+        super::sync_dir(&snapshot_dir)
+    }
+}
+
+/// The checksum that ends a snapshot file, of everything before it, given
+/// in consecutive parts.
+fn checksum(parts: &[&[u8]]) -> [u8; HASH_BYTES] {
     let mut hasher = blake3::Hasher::new_derive_key(SNAPSHOT_CONTEXT);
-    hasher.update(bytes);
+    for part in parts {
+        hasher.update(part);
+    }
     *hasher.finalize().as_bytes()
 }
 
@@ -215,7 +226,7 @@ pub(crate) fn decode_snapshot(
         .len()
         .checked_sub(HASH_BYTES)
         .ok_or(CodecError::Truncated(Truncated { offset: 0, field: "snapshot" }))?;
-    if checksum(&bytes[..body_len])[..] != bytes[body_len..] {
+    if checksum(&[&bytes[..body_len]])[..] != bytes[body_len..] {
         return Err(CodecError::Invalid { field: "snapshot checksum", problem: "mismatch".into() });
     }
     let mut reader = Reader::new(&bytes[..body_len]);
@@ -470,10 +481,10 @@ mod tests {
     /// and its checksum made right again.
     fn snapshot_of_version(version: u16) -> Vec<u8> {
         let ledger = Ledger::new(LedgerConfig::default());
-        let mut bytes = encode_snapshot(&ledger, 1, &[7; HASH_BYTES]);
+        let mut bytes = SnapshotParts::of(&ledger, 1, [7; HASH_BYTES]).to_bytes();
         bytes[8..10].copy_from_slice(&version.to_be_bytes());
         let body_len = bytes.len() - HASH_BYTES;
-        let checksum = checksum(&bytes[..body_len]);
+        let checksum = checksum(&[&bytes[..body_len]]);
         bytes[body_len..].copy_from_slice(&checksum);
         bytes
     }
