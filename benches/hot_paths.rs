@@ -2,7 +2,8 @@
 //! where the time of `benches/throughput.rs` goes: rule evaluation,
 //! demurrage, applying a batch, encoding and signing, verifying (one at a
 //! time under the ledger's ZIP 215 rules and with `verify_strict`, and in
-//! batches: the ledger's, and ed25519-dalek's, the harness's limit).
+//! batches: the ledger's, and ed25519-dalek's, the harness's limit), and
+//! the state hash that every snapshot computes on the calling thread.
 //!
 //! Run with `cargo bench --bench hot_paths`. Appending to the journal is
 //! measured in `benches/journal.rs`.
@@ -218,5 +219,18 @@ fn apply(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rule_evaluation, demurrage, signing, apply);
+/// The state hash of a ledger of 100,000 accounts, which a durable ledger
+/// computes, with the state's encoding, on the calling thread at every
+/// snapshot.
+fn state_hash(c: &mut Criterion) {
+    const ACCOUNTS: u64 = 100_000;
+    let (ledger, _) = funded_ledger(ACCOUNTS);
+    let mut group = c.benchmark_group("ledger");
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(ACCOUNTS));
+    group.bench_function("state_hash_100000_accounts", |b| b.iter(|| ledger.state_hash()));
+    group.finish();
+}
+
+criterion_group!(benches, rule_evaluation, demurrage, signing, apply, state_hash);
 criterion_main!(benches);
