@@ -264,6 +264,8 @@ fn run_and_check(batches: &[Batch], options: JournalOptions, calls: Calls) -> us
 
     let (reopened, report) = DurableLedger::open(dir.path(), options).unwrap();
     assert_eq!(report.records, expected.len() as u64);
+    // Every snapshot written, pipelined or not, stands on the chain.
+    assert!(report.snapshots_ignored.is_empty(), "{report:?}");
     assert_eq!(reopened.ledger().state_hash(), live);
     assert!(reopened.verify().is_ok());
     already_applied
