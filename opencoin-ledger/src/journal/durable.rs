@@ -151,7 +151,7 @@ pub struct JournalOptions {
     ///
     /// A snapshot holds the whole state (every account, and every posting
     /// if the ledger keeps history), and all are kept for time travel;
-    /// opening replays at most this many records (verifying their
+    /// opening replays at most one interval of records (verifying their
     /// signatures again). Lower values open faster and travel in time
     /// faster, at the cost of writing the state more often. Since a
     /// snapshot's cost grows with the accounts, the interval never falls
