@@ -158,8 +158,8 @@ pub struct JournalOptions {
     /// below their number: a snapshot then costs at most about one
     /// account's bytes per record it follows (some 130 bytes, against some
     /// 226 for a transfer's record), where a snapshot of a million accounts
-    /// every 100,000 records made a durable ledger ten times slower
-    /// (BENCHMARKS.md, change 22).
+    /// every 100,000 records made a durable ledger twelve times slower
+    /// (BENCHMARKS.md, change 23).
     pub snapshot_every: u64,
     /// If the journal is damaged (other than a torn last record), truncate
     /// it after the last good record instead of refusing to open. Records

@@ -136,6 +136,8 @@ impl SnapshotParts {
         SnapshotParts { count, chain, state_hash: ledger.state_hash(), state: encode_state(ledger) }
     }
 
+    /// The file's bytes before the state, as the module's table lays
+    /// them out.
     fn header(&self) -> [u8; SNAPSHOT_HEADER_BYTES] {
         let mut header = [0; SNAPSHOT_HEADER_BYTES];
         let fields: [&[u8]; 7] = [
