@@ -159,7 +159,9 @@ pub struct JournalOptions {
     /// account's bytes per record it follows (some 130 bytes, against some
     /// 226 for a transfer's record), where a snapshot of a million accounts
     /// every 100,000 records made a durable ledger twelve times slower
-    /// (BENCHMARKS.md, change 23).
+    /// (BENCHMARKS.md, change 23). Between snapshots the ledger keeps the
+    /// last one's state buffer, about a snapshot's size, to encode the
+    /// next one into.
     pub snapshot_every: u64,
     /// If the journal is damaged (other than a torn last record), truncate
     /// it after the last good record instead of refusing to open. Records
@@ -797,10 +799,16 @@ impl DurableLedger {
             return;
         }
         let count = self.records_applied();
+        // The last snapshot's buffer, if its write is over (an interval
+        // ago, usually); waiting for it here would stall the pipeline.
+        if self.snapshot_writer.is_done() {
+            self.collect_snapshot();
+        }
+        let buffer = self.snapshot_writer.take_spare();
         self.pending_snapshot = Some(PendingSnapshot {
             after_batch: self.batches_submitted - 1,
             // The chain hash is filled in once known.
-            parts: SnapshotParts::of(&self.ledger, count, GENESIS_HASH),
+            parts: SnapshotParts::of(&self.ledger, count, GENESIS_HASH, buffer),
         });
         // Try again only after another interval, not on every call.
         self.last_snapshot = count;
@@ -845,7 +853,8 @@ impl DurableLedger {
         self.collect_snapshot();
         let count = self.record_count();
         if count > 0 {
-            let parts = SnapshotParts::of(&self.ledger, count, self.head());
+            let buffer = self.snapshot_writer.take_spare();
+            let parts = SnapshotParts::of(&self.ledger, count, self.head(), buffer);
             if let Some(outcome) = self.snapshot_writer.start(&self.dir, parts) {
                 self.note_snapshot(outcome);
             }
@@ -881,7 +890,11 @@ impl DurableLedger {
         if count == 0 {
             return Ok(());
         }
-        SnapshotParts::of(&self.ledger, count, self.head()).write(&self.dir)
+        let buffer = self.snapshot_writer.take_spare();
+        let parts = SnapshotParts::of(&self.ledger, count, self.head(), buffer);
+        let written = parts.write(&self.dir);
+        self.snapshot_writer.spare = parts.state;
+        written
     }
 
     /// Reads the journal file again and checks every record: framing, chain
@@ -1122,8 +1135,16 @@ struct Buffers {
 #[derive(Default)]
 struct SnapshotWriter {
     /// The directory written to, and the thread writing.
-    writing: Option<(PathBuf, JoinHandle<Result<(), JournalError>>)>,
+    writing: Option<(PathBuf, JoinHandle<SnapshotWritten>)>,
+    /// The state buffer of the last snapshot written, for the next one
+    /// (see [`encode_state_into`](super::snapshot::encode_state_into)).
+    /// It keeps about one snapshot's state in memory between snapshots.
+    spare: Vec<u8>,
 }
+
+/// What the thread writing a snapshot gives back: the write's outcome and
+/// the state's buffer.
+type SnapshotWritten = (Result<(), JournalError>, Vec<u8>);
 
 impl SnapshotWriter {
     /// Starts writing a snapshot, once any write still going on is
@@ -1133,9 +1154,11 @@ impl SnapshotWriter {
     fn start(&mut self, dir: &Path, parts: SnapshotParts) -> Option<Result<(), JournalError>> {
         let finished = self.finish();
         let thread_dir = dir.to_path_buf();
-        let spawned = std::thread::Builder::new()
-            .name("opencoin-snapshot".into())
-            .spawn(move || parts.write(&thread_dir));
+        let spawned =
+            std::thread::Builder::new().name("opencoin-snapshot".into()).spawn(move || {
+                let outcome = parts.write(&thread_dir);
+                (outcome, parts.state)
+            });
         match spawned {
             Ok(handle) => {
                 self.writing = Some((dir.to_path_buf(), handle));
@@ -1145,13 +1168,31 @@ impl SnapshotWriter {
         }
     }
 
-    /// Waits for the write going on, if any, and returns its outcome.
+    /// Whether no write is going on, or the one going on is over, so that
+    /// [`SnapshotWriter::finish`] would not wait.
+    fn is_done(&self) -> bool {
+        self.writing.as_ref().is_none_or(|(_, handle)| handle.is_finished())
+    }
+
+    /// Waits for the write going on, if any, keeps its buffer and returns
+    /// its outcome.
     fn finish(&mut self) -> Option<Result<(), JournalError>> {
         let (dir, handle) = self.writing.take()?;
-        Some(handle.join().unwrap_or_else(|_| {
-            let source = std::io::Error::other("the thread writing a snapshot stopped");
-            Err(JournalError::Io { action: "write a snapshot in", path: dir, source })
-        }))
+        match handle.join() {
+            Ok((outcome, buffer)) => {
+                self.spare = buffer;
+                Some(outcome)
+            }
+            Err(_) => {
+                let source = std::io::Error::other("the thread writing a snapshot stopped");
+                Some(Err(JournalError::Io { action: "write a snapshot in", path: dir, source }))
+            }
+        }
+    }
+
+    /// The buffer kept from the last snapshot written, or an empty one.
+    fn take_spare(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.spare)
     }
 }
 

@@ -115,7 +115,7 @@ pub(crate) fn list_snapshots(dir: &Path) -> Vec<u64> {
 }
 
 /// A snapshot's contents before they are written: the state's bytes (from
-/// [`encode_state`]) and hash, taken from the ledger, and the record count
+/// [`encode_state_into`]) and hash, taken from the ledger, and the record count
 /// and chain hash they stand on, which a journal with batches in flight
 /// learns only later (see `DurableLedger::take_snapshot`).
 pub(crate) struct SnapshotParts {
@@ -131,9 +131,16 @@ const SNAPSHOT_HEADER_BYTES: usize = 8 + 8 + 8 + HASH_BYTES + HASH_BYTES + 8;
 
 impl SnapshotParts {
     /// The parts of a snapshot of `ledger` as it is now, standing on
-    /// `count` records whose last chain hash is `chain`.
-    pub(crate) fn of(ledger: &Ledger, count: u64, chain: [u8; HASH_BYTES]) -> SnapshotParts {
-        SnapshotParts { count, chain, state_hash: ledger.state_hash(), state: encode_state(ledger) }
+    /// `count` records whose last chain hash is `chain`; the state is
+    /// encoded into `buffer`, whatever it held.
+    pub(crate) fn of(
+        ledger: &Ledger,
+        count: u64,
+        chain: [u8; HASH_BYTES],
+        mut buffer: Vec<u8>,
+    ) -> SnapshotParts {
+        encode_state_into(ledger, &mut buffer);
+        SnapshotParts { count, chain, state_hash: ledger.state_hash(), state: buffer }
     }
 
     /// The file's bytes before the state, as the module's table lays
@@ -269,9 +276,14 @@ fn put_opt(out: &mut Vec<u8>, value: Option<&[u8]>) {
     }
 }
 
-/// The canonical bytes of a ledger's state (see the module docs).
-pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + ledger.accounts.len() * 160 + ledger.history.len() * 100);
+/// The canonical bytes of a ledger's state (see the module docs), written
+/// into `out` in place of what it held. A buffer kept from the previous
+/// snapshot is reused this way: a fresh one of some 130 MB (a million
+/// accounts) has every page zeroed by the kernel as it is first written,
+/// which took longer than encoding itself (BENCHMARKS.md, change 24).
+pub(crate) fn encode_state_into(ledger: &Ledger, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(64 + ledger.accounts.len() * 160 + ledger.history.len() * 100);
     out.extend_from_slice(&ledger.clock.seconds().to_be_bytes());
     out.extend_from_slice(&ledger.event_sequence().to_be_bytes());
 
@@ -293,9 +305,9 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
         out.extend_from_slice(&totals.issued.to_be_bytes());
         out.extend_from_slice(&totals.redeemed.to_be_bytes());
         out.extend_from_slice(&totals.burned.to_be_bytes());
-        put_opt(&mut out, totals.cap.map(i128::to_be_bytes).as_ref().map(|b| &b[..]));
+        put_opt(out, totals.cap.map(i128::to_be_bytes).as_ref().map(|b| &b[..]));
         out.extend_from_slice(&totals.income_paid_through.seconds().to_be_bytes());
-        put_opt(&mut out, state.melt_destination.map(u32::to_be_bytes).as_ref().map(|b| &b[..]));
+        put_opt(out, state.melt_destination.map(u32::to_be_bytes).as_ref().map(|b| &b[..]));
     }
 
     out.extend_from_slice(&(ledger.accounts.len() as u32).to_be_bytes());
@@ -304,13 +316,13 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
         out.extend_from_slice(&hot.currency.to_be_bytes());
         out.push(cold.attributes.kind.code());
         out.extend_from_slice(&signer.owner);
-        put_location(&mut out, cold.attributes.location);
-        put_sectors(&mut out, &cold.attributes.sectors);
+        put_location(out, cold.attributes.location);
+        put_sectors(out, &cold.attributes.sectors);
         out.extend_from_slice(&hot.balance.to_be_bytes());
         out.extend_from_slice(&hot.as_of.seconds().to_be_bytes());
         out.extend_from_slice(&hot.next_sequence.to_be_bytes());
         let last_transaction = signer.last_transaction(hot);
-        put_opt(&mut out, last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
+        put_opt(out, last_transaction.as_ref().map(|id| &id.as_bytes()[..]));
     }
     out.extend_from_slice(&ledger.applied_count.to_be_bytes());
 
@@ -318,16 +330,12 @@ pub(crate) fn encode_state(ledger: &Ledger) -> Vec<u8> {
     for posting in &ledger.history {
         out.extend_from_slice(&posting.account.to_be_bytes());
         out.extend_from_slice(&posting.at.seconds().to_be_bytes());
-        put_opt(&mut out, posting.transaction.as_ref().map(|id| &id.as_bytes()[..]));
+        put_opt(out, posting.transaction.as_ref().map(|id| &id.as_bytes()[..]));
         out.push(posting_kind_code(posting.kind));
-        put_opt(
-            &mut out,
-            posting.counterparty.map(|id| id.0.to_be_bytes()).as_ref().map(|b| &b[..]),
-        );
+        put_opt(out, posting.counterparty.map(|id| id.0.to_be_bytes()).as_ref().map(|b| &b[..]));
         out.extend_from_slice(&posting.change.to_be_bytes());
         out.extend_from_slice(&posting.balance_after.to_be_bytes());
     }
-    out
 }
 
 fn bad(field: &'static str, problem: impl Into<String>) -> CodecError {
@@ -483,7 +491,7 @@ mod tests {
     /// and its checksum made right again.
     fn snapshot_of_version(version: u16) -> Vec<u8> {
         let ledger = Ledger::new(LedgerConfig::default());
-        let mut bytes = SnapshotParts::of(&ledger, 1, [7; HASH_BYTES]).to_bytes();
+        let mut bytes = SnapshotParts::of(&ledger, 1, [7; HASH_BYTES], Vec::new()).to_bytes();
         bytes[8..10].copy_from_slice(&version.to_be_bytes());
         let body_len = bytes.len() - HASH_BYTES;
         let checksum = checksum(&[&bytes[..body_len]]);
