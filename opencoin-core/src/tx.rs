@@ -236,7 +236,7 @@ impl CanonicalBytes {
 
 /// Where [`Transaction::write_body`] puts the canonical bytes: a
 /// [`CanonicalBytes`] for signing and ids, or the end of a caller's vector
-/// for the wire form, which is then written once, in place.
+/// for the wire form, which is then written in place.
 trait BodyOut {
     fn push(&mut self, data: &[u8]);
 }
@@ -256,16 +256,6 @@ impl BodyOut for CanonicalBytes {
 impl BodyOut for Vec<u8> {
     fn push(&mut self, data: &[u8]) {
         self.extend_from_slice(data);
-    }
-}
-
-/// Counts the bytes instead of keeping them, so that the wire form's room
-/// is reserved once, from the same code that writes it.
-struct BodyLength(usize);
-
-impl BodyOut for BodyLength {
-    fn push(&mut self, data: &[u8]) {
-        self.0 += data.len();
     }
 }
 
@@ -442,7 +432,8 @@ impl SignedTransaction {
     ///
     /// As for [`Transaction::encode`].
     pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut bytes = Vec::new();
+        // Room for the longest wire form, so that writing never grows it.
+        let mut bytes = Vec::with_capacity(TRANSACTION_BODY_BYTES_MAX + SIGNATURE_TRAILER_BYTES);
         self.append_to(&mut bytes)?;
         Ok(bytes)
     }
@@ -455,12 +446,10 @@ impl SignedTransaction {
     ///
     /// As for [`Transaction::encode`]; `out` is then unchanged.
     pub fn append_to(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        // Written straight into `out`: through `encode`, each transfer a
-        // journal frames cost zeroing a 320-byte buffer and two copies of
-        // it (BENCHMARKS.md, change 21).
-        let mut length = BodyLength(0);
-        self.transaction.write_body(&mut length)?;
-        out.reserve(length.0 + SIGNATURE_TRAILER_BYTES);
+        // Written straight into `out`, which grows as it must: through
+        // `encode`, each transfer a journal frames cost zeroing a 320-byte
+        // buffer and two copies of it (BENCHMARKS.md, change 21). A caller
+        // that reuses `out`, as the journal does, soon has room for all.
         self.transaction.write_body(out)?;
         out.extend_from_slice(self.signer.as_bytes());
         out.extend_from_slice(&self.signature.to_bytes());
