@@ -355,6 +355,7 @@ impl Ledger {
         // (BENCHMARKS.md, change 14); a buffer of every account, though,
         // is 130 MB with a million, all of it freshly allocated at every
         // snapshot (change 22).
+        // Room for a piece and the account that takes it past the mark.
         let mut fields = Vec::with_capacity(STATE_HASH_PIECE + 1024);
         for (id, index) in order {
             let hot = &self.accounts[index].hot;

@@ -804,11 +804,10 @@ impl DurableLedger {
         if self.snapshot_writer.is_done() {
             self.collect_snapshot();
         }
-        let buffer = self.snapshot_writer.take_spare();
         self.pending_snapshot = Some(PendingSnapshot {
             after_batch: self.batches_submitted - 1,
             // The chain hash is filled in once known.
-            parts: SnapshotParts::of(&self.ledger, count, GENESIS_HASH, buffer),
+            parts: self.snapshot_parts(count, GENESIS_HASH),
         });
         // Try again only after another interval, not on every call.
         self.last_snapshot = count;
@@ -824,7 +823,8 @@ impl DurableLedger {
         };
         let mut parts = pending.parts;
         // The batches are answered in order, so the records now durable
-        // are exactly those the state stands on.
+        // are exactly those the state stands on. If they were not (a bug),
+        // the snapshot is dropped rather than written under a wrong count.
         debug_assert_eq!(self.record_count(), parts.count);
         if self.record_count() != parts.count {
             return;
@@ -834,6 +834,14 @@ impl DurableLedger {
         if let Some(outcome) = self.snapshot_writer.start(&self.dir, parts) {
             self.note_snapshot(outcome);
         }
+    }
+
+    /// The ledger's state now, as a snapshot standing on `count` records
+    /// whose last chain hash is `chain`, encoded into the last snapshot's
+    /// buffer if the writer has given it back.
+    fn snapshot_parts(&mut self, count: u64, chain: [u8; HASH_BYTES]) -> SnapshotParts {
+        let buffer = self.snapshot_writer.take_spare();
+        SnapshotParts::of(&self.ledger, count, chain, buffer)
     }
 
     /// Takes a snapshot if one is due and no batch is in flight. The state
@@ -853,8 +861,7 @@ impl DurableLedger {
         self.collect_snapshot();
         let count = self.record_count();
         if count > 0 {
-            let buffer = self.snapshot_writer.take_spare();
-            let parts = SnapshotParts::of(&self.ledger, count, self.head(), buffer);
+            let parts = self.snapshot_parts(count, self.head());
             if let Some(outcome) = self.snapshot_writer.start(&self.dir, parts) {
                 self.note_snapshot(outcome);
             }
@@ -890,8 +897,7 @@ impl DurableLedger {
         if count == 0 {
             return Ok(());
         }
-        let buffer = self.snapshot_writer.take_spare();
-        let parts = SnapshotParts::of(&self.ledger, count, self.head(), buffer);
+        let parts = self.snapshot_parts(count, self.head());
         let written = parts.write(&self.dir);
         self.snapshot_writer.spare = parts.state;
         written

@@ -119,9 +119,13 @@ pub(crate) fn list_snapshots(dir: &Path) -> Vec<u64> {
 /// and chain hash they stand on, which a journal with batches in flight
 /// learns only later (see `DurableLedger::take_snapshot`).
 pub(crate) struct SnapshotParts {
+    /// The records the state stands on.
     pub count: u64,
+    /// The chain hash of the last of them.
     pub chain: [u8; HASH_BYTES],
+    /// [`Ledger::state_hash`] of the state.
     pub state_hash: [u8; HASH_BYTES],
+    /// The state's bytes.
     pub state: Vec<u8>,
 }
 
