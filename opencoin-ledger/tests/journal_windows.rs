@@ -28,7 +28,7 @@
 
 mod journal_common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -451,21 +451,34 @@ proptest! {
     }
 }
 
+/// A durable ledger in a new directory that does not verify signatures (the
+/// transfers here are signed correctly, and verifying them is not what is
+/// tested), asking for a snapshot every `snapshot_every` records, with the
+/// founding operations applied.
+fn founded_without_verifying(
+    name: &str,
+    snapshot_every: u64,
+) -> (TempDir, DurableLedger, JournalOptions) {
+    let dir = TempDir::new(name);
+    let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
+    let options = JournalOptions { ledger, ..journal_common::options(snapshot_every) };
+    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
+    let founded = durable.apply_each(&founding()).unwrap();
+    assert!(founded.iter().all(|result| matches!(result, Ok(Receipt::Applied { .. }))));
+    (dir, durable, options)
+}
+
 #[test]
 fn a_snapshot_taken_with_batches_in_flight_holds_the_state_after_exactly_its_records() {
     // A snapshot every 250 records, batches of 130 to 410 transfers, and
     // up to three batches in flight: each snapshot is taken right after a
     // batch is submitted, while that batch and the one or two before it
     // are not durable yet.
-    let dir = TempDir::new("journal-snapshot-in-flight");
-    let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
-    let options = JournalOptions { ledger, ..journal_common::options(250) };
-    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
+    let (dir, mut durable, options) = founded_without_verifying("journal-snapshot-in-flight", 250);
     let mut expected = founding();
-    durable.apply_each(&expected).unwrap();
 
     let mut transfers = (0..).map(transfer);
-    let mut in_flight = std::collections::VecDeque::new();
+    let mut in_flight = VecDeque::new();
     let mut results = Vec::new();
     for size in [410, 130, 260, 390, 170, 300, 250, 410, 140, 330] {
         let batch: Vec<Operation> = transfers.by_ref().take(size).collect();
@@ -532,13 +545,8 @@ fn snapshots_are_never_closer_than_the_number_of_accounts() {
     // is snapshotted at its end; then batches of 10 transfers end at 92,
     // 102, ..., and the first end at least 41 past the last snapshot is
     // taken: 132 (>= 123), 182 (>= 173), 232 (>= 223), 282 (>= 273).
-    let dir = TempDir::new("journal-snapshot-interval");
-    let ledger = LedgerConfig { verify_signatures: false, ..LedgerConfig::default() };
-    let options = JournalOptions { ledger, ..journal_common::options(10) };
-    let (mut durable, _) = DurableLedger::open(dir.path(), options.clone()).unwrap();
-    let founding = founding();
-    assert_eq!(founding.len(), 82);
-    durable.apply_each(&founding).unwrap();
+    assert_eq!(founding().len(), 82);
+    let (dir, mut durable, _) = founded_without_verifying("journal-snapshot-interval", 10);
     let transfers: Vec<Operation> = (0..200).map(transfer).collect();
     for batch in transfers.chunks(10) {
         let results = durable.apply_each(batch).unwrap();
